@@ -1,0 +1,67 @@
+"""The FastAPI application factory.
+
+Example:
+    >>> from fastapi.testclient import TestClient
+    >>> with TestClient(create_app(Settings(data_dir="/tmp/maillage-doc"))) as client:  # doctest: +SKIP
+    ...     client.get("/health").json()["status"]
+    'ok'
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from api import errors, routes
+from matching.recommender import Recommender
+from matching.settings import Settings
+
+DESCRIPTION = """
+**Maillage** met en relation, sur un territoire, les membres (leurs compétences), les
+projets (leurs appels à compétences et leur étape) et les partenaires (leurs offres à
+chaque étape de la chaîne d'accompagnement : idée → test → financement → lancement →
+croissance).
+
+Chaque suggestion porte un score entre 0 et 1, le détail de ses composantes nommées et
+des raisons en français.
+"""
+
+TAGS = [
+    {"name": "questions", "description": "Les quatre questions et la recherche en texte libre"},
+    {"name": "membres", "description": "Créer, lire, supprimer des membres"},
+    {"name": "projets", "description": "Créer, lire, supprimer des projets et leurs appels à compétences"},
+    {"name": "partenaires", "description": "Créer, lire, supprimer des partenaires et leurs offres"},
+    {"name": "territoires", "description": "Territoires (chacun isolé des autres)"},
+    {"name": "service", "description": "État du service"},
+]
+
+
+def create_app(settings: Settings | None = None, recommender: Recommender | None = None) -> FastAPI:
+    """Build the app. Give a ``recommender`` to share one (tests, notebooks), else one is
+    built from ``settings`` when the app starts and closed when it stops."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        rec = recommender or Recommender(settings or Settings())
+        if not rec.indexes:
+            rec.open()
+        app.state.recommender = rec
+        try:
+            yield
+        finally:
+            if recommender is None:
+                rec.close()
+
+    app = FastAPI(
+        title="Maillage",
+        version="0.1.0",
+        summary="Mise en relation de compétences pour l'innovation territoriale",
+        description=DESCRIPTION,
+        openapi_tags=TAGS,
+        lifespan=lifespan,
+    )
+    errors.install(app)
+    app.include_router(routes.router)
+    return app

@@ -1,0 +1,37 @@
+"""Request and response bodies that are HTTP-specific (entities reuse the domain models)."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from matching.domain import Match, Stage
+
+
+class MatchList(BaseModel):
+    question: str = Field(description="La question posée")
+    subject_id: str = Field(description="L'entité (ou le texte) pour laquelle on cherche")
+    matches: list[Match] = Field(description="Candidats classés, du meilleur au moins bon")
+
+
+class SearchRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    text: str = Field(min_length=1, max_length=4000, description="Description libre d'un besoin ou d'un projet")
+    target: Literal["members", "needs", "offerings", "projects"] = Field(
+        description="Ce que l'on cherche : membres, besoins ouverts, offres de partenaires ou projets"
+    )
+    stage: Stage | None = Field(default=None, description="Étape (pour les offres et les projets)")
+    k: int = Field(default=10, ge=1, le=50, description="Nombre de résultats")
+
+
+class Health(BaseModel):
+    status: str
+    encoder: str
+    dim: int
+    indexes: dict[str, dict[str, Any]]
+
+
+class Problem(BaseModel):
+    detail: Any = Field(description="Ce qui ne va pas")

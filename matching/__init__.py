@@ -1,0 +1,1 @@
+"""The domain of Maillage: types, storage, filters, scoring, recommendation, evaluation, CLI."""

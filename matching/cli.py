@@ -1,0 +1,225 @@
+"""The ``maillage`` command line (typer).
+
+Settings come from the environment (``MAILLAGE_DATA_DIR``, ``MAILLAGE_DATABASE_URL``,
+``MAILLAGE_ENCODER``...) and can be overridden by the global options, e.g.::
+
+    maillage --data-dir /tmp/ville2 demo
+    maillage recommend members --need p0001-n1
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from matching.domain import Match, Stage
+from matching.errors import IngestError, MaillageError
+from matching.settings import PACKAGE_DATA, Settings
+
+app = typer.Typer(
+    name="maillage",
+    help="Maillage : mise en relation de compétences, projets et partenaires sur un territoire.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+index_app = typer.Typer(help="Gérer l'index vectoriel (FAISS).", no_args_is_help=True)
+recommend_app = typer.Typer(help="Poser une des quatre questions, ou chercher un texte libre.", no_args_is_help=True)
+app.add_typer(index_app, name="index")
+app.add_typer(recommend_app, name="recommend")
+
+out = Console()
+err = Console(stderr=True)
+DEMO_FILE = PACKAGE_DATA / "demo" / "sceaux-valley.json"
+DEFAULT_TERRITORY = "sceaux-valley"
+
+
+class _State:
+    overrides: dict[str, Any] = {}
+
+
+def settings() -> Settings:
+    return Settings(**_State.overrides)
+
+
+def _recommender(open_indexes: bool = True):  # noqa: ANN202 - heavy import kept local
+    from matching.recommender import Recommender
+
+    rec = Recommender(settings())
+    if open_indexes:
+        rec.open(progress=True)
+    return rec
+
+
+def _fail(message: str, code: int = 2) -> typer.Exit:
+    err.print(f"[bold red]Erreur :[/] {message}", highlight=False)
+    return typer.Exit(code)
+
+
+@app.callback()
+def main(
+    data_dir: Annotated[Path | None, typer.Option(help="Dossier des fichiers d'exécution (MAILLAGE_DATA_DIR).")] = None,
+    database_url: Annotated[str | None, typer.Option(help="URL SQLAlchemy du stockage (MAILLAGE_DATABASE_URL).")] = None,
+    encoder: Annotated[str | None, typer.Option(help="Encodeur : use-multilingual, minilm ou un modèle sentence-transformers (MAILLAGE_ENCODER).")] = None,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Journal détaillé.")] = False,
+) -> None:
+    """Options communes à toutes les commandes (elles priment sur les variables d'environnement)."""
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    _State.overrides = {k: v for k, v in {"data_dir": data_dir, "database_url": database_url, "encoder": encoder}.items() if v}
+
+
+@app.command()
+def demo(
+    file: Annotated[Path, typer.Option(help="Document de territoire à charger.")] = DEMO_FILE,
+) -> None:
+    """Charger le territoire de démonstration (Sceaux Valley) et construire les index."""
+    _ingest(file, kind=None, territory=None)
+    out.print("Territoire de démonstration prêt. Lancez [bold]maillage serve[/] puis ouvrez http://127.0.0.1:8000/docs")
+
+
+@app.command()
+def ingest(
+    file: Annotated[Path, typer.Argument(help="Fichier JSON (document de territoire ou liste), JSON Lines ou CSV.")],
+    kind: Annotated[str | None, typer.Option(help="Type des lignes : member, project, partner (déduit du nom de fichier sinon).")] = None,
+    territory: Annotated[str | None, typer.Option(help="Territoire des lignes (obligatoire hors document de territoire).")] = None,
+) -> None:
+    """Importer un fichier. Une ligne invalide arrête tout : rien de ce fichier n'est écrit."""
+    _ingest(file, kind=kind, territory=territory)
+
+
+def _ingest(file: Path, *, kind: str | None, territory: str | None) -> None:
+    from matching.ingest import read_file
+
+    try:
+        batch = read_file(file, kind=kind, territory=territory)
+    except IngestError as exc:
+        raise _fail(str(exc)) from None
+    rec = _recommender()
+    try:
+        counts = rec.ingest(batch, progress=True)
+    except MaillageError as exc:
+        raise _fail(f"{file.name} : {exc} (rien n'a été écrit)") from None
+    finally:
+        rec.close()
+    out.print(f"{file.name} importé : " + ", ".join(f"{v} {k}" for k, v in counts.items() if v))
+
+
+@index_app.command("rebuild")
+def index_rebuild() -> None:
+    """Recréer tous les index depuis le stockage (les vecteurs inchangés viennent du cache)."""
+    rec = _recommender(open_indexes=False)
+    counts = rec.rebuild(progress=True)
+    rec.close()
+    out.print("Index reconstruits : " + ", ".join(f"{k} {v}" for k, v in counts.items()))
+
+
+@index_app.command("status")
+def index_status() -> None:
+    """Afficher l'état des index (taille, modèle, accord avec le stockage)."""
+    rec = _recommender()
+    out.print_json(json.dumps(rec.health()))
+    rec.close()
+
+
+def _print_matches(title: str, matches: list[Match], as_json: bool) -> None:
+    if as_json:
+        out.print_json(json.dumps([m.model_dump() for m in matches], ensure_ascii=False))
+        return
+    table = Table(title=title, show_lines=True)
+    table.add_column("#", justify="right")
+    table.add_column("candidat")
+    table.add_column("score", justify="right")
+    table.add_column("composantes")
+    table.add_column("raisons")
+    for i, m in enumerate(matches, 1):
+        comps = "\n".join(f"{k} {v:.2f}" for k, v in m.breakdown.items())
+        table.add_row(str(i), f"{m.label}\n[dim]{m.id}[/]", f"{m.score:.3f}", comps, "\n".join(m.reasons))
+    out.print(table)
+
+
+def _ask(title: str, fn_name: str, *args: Any, k: int, as_json: bool, **kwargs: Any) -> None:
+    rec = _recommender()
+    try:
+        matches = getattr(rec, fn_name)(*args, k=k, **kwargs)
+    except MaillageError as exc:
+        raise _fail(str(exc)) from None
+    finally:
+        rec.close()
+    _print_matches(title, matches, as_json)
+
+
+TerritoryOpt = Annotated[str, typer.Option("--territory", "-t", help="Territoire.")]
+KOpt = Annotated[int, typer.Option("--k", "-k", min=1, max=50, help="Nombre de résultats.")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Sortie JSON au lieu d'un tableau.")]
+
+
+@recommend_app.command("members")
+def rec_members(need: Annotated[str, typer.Option(help="Identifiant de l'appel à compétences.")], territory: TerritoryOpt = DEFAULT_TERRITORY, k: KOpt = 10, as_json: JsonOpt = False) -> None:
+    """Qui pourrait répondre à cet appel à compétences ?"""
+    _ask(f"Membres pour {need}", "members_for_need", territory, need, k=k, as_json=as_json)
+
+
+@recommend_app.command("offerings")
+def rec_offerings(project: Annotated[str, typer.Option(help="Identifiant du projet.")], territory: TerritoryOpt = DEFAULT_TERRITORY, k: KOpt = 10, as_json: JsonOpt = False) -> None:
+    """Quelles offres de partenaires pour ce projet (étape actuelle et suivante) ?"""
+    _ask(f"Offres pour {project}", "offerings_for_project", territory, project, k=k, as_json=as_json)
+
+
+@recommend_app.command("projects")
+def rec_projects(partner: Annotated[str, typer.Option(help="Identifiant du partenaire.")], territory: TerritoryOpt = DEFAULT_TERRITORY, k: KOpt = 10, as_json: JsonOpt = False) -> None:
+    """Quels projets ce partenaire devrait-il regarder ?"""
+    _ask(f"Projets pour {partner}", "projects_for_partner", territory, partner, k=k, as_json=as_json)
+
+
+@recommend_app.command("needs")
+def rec_needs(member: Annotated[str, typer.Option(help="Identifiant du membre.")], territory: TerritoryOpt = DEFAULT_TERRITORY, k: KOpt = 10, as_json: JsonOpt = False) -> None:
+    """Quels appels à compétences ouverts pour ce membre ?"""
+    _ask(f"Besoins pour {member}", "needs_for_member", territory, member, k=k, as_json=as_json)
+
+
+@recommend_app.command("text")
+def rec_text(
+    text: Annotated[str, typer.Argument(help="Description libre.")],
+    target: Annotated[str, typer.Option(help="members, needs, offerings ou projects.")] = "members",
+    stage: Annotated[Stage | None, typer.Option(help="Étape (offres et projets).")] = None,
+    territory: TerritoryOpt = DEFAULT_TERRITORY,
+    k: KOpt = 10,
+    as_json: JsonOpt = False,
+) -> None:
+    """Chercher avec un texte libre (essayer une description avant de créer un projet)."""
+    if target not in ("members", "needs", "offerings", "projects"):
+        raise _fail(f"--target {target!r} : attendu members, needs, offerings ou projects")
+    _ask(f"« {text} » → {target}", "search_text", territory, text, target, stage=stage, k=k, as_json=as_json)
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Adresse d'écoute.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port.", min=1, max=65535)] = 8000,
+) -> None:
+    """Lancer le service HTTP (documentation interactive sur /docs)."""
+    import uvicorn
+
+    from api.app import create_app
+
+    rec = _recommender()
+    err.print(f"Maillage sur http://{host}:{port} (documentation : /docs) — données : {rec.settings.data_dir}")
+    uvicorn.run(create_app(recommender=rec), host=host, port=port, log_level="info")
+    rec.close()
+
+
+def run() -> None:  # console-script entry point
+    try:
+        app()
+    except KeyboardInterrupt:
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    run()

@@ -1,0 +1,248 @@
+"""Domain types of Maillage: territories, members, projects, needs, partners, offerings.
+
+These are pydantic models so that the same definitions validate API payloads, ingest
+files and stored rows. They know nothing about HTTP, SQL or FAISS.
+
+The **support chain** (``Stage``) is the explicit taxonomy of stages a project goes
+through, in order::
+
+    idee -> test -> financement -> lancement -> croissance
+
+- ``idee``: an idea being shaped (no structure yet);
+- ``test``: the idea is tested with real users (e.g. My Social Business Model);
+- ``financement``: looking for money: loans, crowdfunding, guarantees;
+- ``lancement``: the activity starts (premises, first hires, training);
+- ``croissance``: the activity grows (new sites, partners, scaling).
+
+Example:
+    >>> Stage.TEST.next()
+    <Stage.FINANCEMENT: 'financement'>
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import unicodedata
+from enum import StrEnum
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+# Bounds shared by every text and list field: they protect the store, the encoder and
+# the API from oversized input (a 4xx instead of a slow or failed request).
+ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$"
+ExtId = Annotated[str, Field(pattern=ID_PATTERN, description="Identifiant externe (lettres, chiffres, _ . : -)")]
+ShortText = Annotated[str, Field(min_length=1, max_length=200)]
+LongText = Annotated[str, Field(max_length=4000)]
+Tag = Annotated[str, Field(min_length=1, max_length=100)]
+
+
+class Stage(StrEnum):
+    """A stage of the support chain, in order."""
+
+    IDEE = "idee"
+    TEST = "test"
+    FINANCEMENT = "financement"
+    LANCEMENT = "lancement"
+    CROISSANCE = "croissance"
+
+    @property
+    def rank(self) -> int:
+        return list(Stage).index(self)
+
+    def next(self) -> Stage | None:
+        """The following stage, or None at the end of the chain."""
+        stages = list(Stage)
+        return stages[self.rank + 1] if self.rank + 1 < len(stages) else None
+
+    @property
+    def label(self) -> str:
+        return STAGE_LABELS[self]
+
+
+STAGE_LABELS: dict[Stage, str] = {
+    Stage.IDEE: "idée",
+    Stage.TEST: "test",
+    Stage.FINANCEMENT: "financement",
+    Stage.LANCEMENT: "lancement",
+    Stage.CROISSANCE: "croissance",
+}
+
+
+class OfferingKind(StrEnum):
+    """What a partner offering provides."""
+
+    TEST = "test"  # test phase, experimentation programme
+    FINANCING = "financing"  # loans, crowdfunding, grants
+    GUARANTEE = "guarantee"  # bank counter-guarantee, honour loans
+    TRAINING = "training"
+    SPACE = "space"  # coworking, premises
+    MENTORING = "mentoring"
+    NETWORK = "network"
+    OTHER = "other"
+
+
+OFFERING_KIND_LABELS: dict[OfferingKind, str] = {
+    OfferingKind.TEST: "phase de test",
+    OfferingKind.FINANCING: "financement",
+    OfferingKind.GUARANTEE: "garantie",
+    OfferingKind.TRAINING: "formation",
+    OfferingKind.SPACE: "espace de travail",
+    OfferingKind.MENTORING: "accompagnement",
+    OfferingKind.NETWORK: "mise en réseau",
+    OfferingKind.OTHER: "autre",
+}
+
+Weekday = Literal["lun", "mar", "mer", "jeu", "ven", "sam", "dim"]
+
+
+def _nfc(value: str) -> str:
+    return unicodedata.normalize("NFC", value).strip()
+
+
+class _Model(BaseModel):
+    """Base: unknown fields are rejected, text is NFC-normalised and stripped."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _normalise_text(cls, value: object) -> object:
+        if isinstance(value, str):
+            return _nfc(value)
+        if isinstance(value, list):
+            return [_nfc(v) if isinstance(v, str) else v for v in value]
+        return value
+
+
+class Territory(_Model):
+    """A town and its ecosystem; territories never see each other's data."""
+
+    id: ExtId
+    name: ShortText
+    communes: list[ShortText] = Field(default_factory=list, max_length=500)
+
+
+class Member(_Model):
+    """A resident who may be suggested for calls for skills."""
+
+    id: ExtId
+    display_name: ShortText = Field(description="Nom affiché (prénom et initiale)")
+    skills: LongText = Field(default="", description="Compétences en texte libre")
+    skill_tags: list[Tag] = Field(default_factory=list, max_length=50)
+    bio: LongText = ""
+    hours_per_week: float = Field(default=2.0, ge=0, le=80)
+    days: list[Weekday] = Field(default_factory=list, max_length=7)
+    commune: ShortText | None = None
+    postcode: Annotated[str, Field(pattern=r"^\d{5}$")] | None = None
+    remote_ok: bool = True
+    causes: list[Tag] = Field(default_factory=list, max_length=20)
+    consent: bool = Field(default=False, description="Accepte d'être suggéré·e")
+    max_engagements: int = Field(default=2, ge=0, le=20)
+    active_engagements: int = Field(default=0, ge=0, le=100)
+    email: Annotated[str, Field(max_length=254)] | None = None
+
+    @model_validator(mode="after")
+    def _has_text(self) -> Member:
+        if not (self.skills or self.skill_tags or self.bio):
+            raise ValueError("un membre doit avoir au moins skills, skill_tags ou bio")
+        return self
+
+    def text(self) -> str:
+        """The text that represents this member for matching."""
+        parts = [self.skills, ", ".join(self.skill_tags), self.bio]
+        return ". ".join(p for p in parts if p)
+
+
+class Need(_Model):
+    """A call for skills (appel à compétences) attached to a project."""
+
+    id: ExtId
+    title: ShortText
+    text: LongText = ""
+    hours_per_week: float = Field(default=2.0, ge=0, le=80)
+    remote: bool = False
+    deadline: dt.date | None = None
+    status: Literal["open", "closed"] = "open"
+    headcount: int = Field(default=1, ge=1, le=50)
+
+    def full_text(self) -> str:
+        return ". ".join(p for p in (self.title, self.text) if p)
+
+
+class Project(_Model):
+    """A project carried by a holder, at a stage of the support chain."""
+
+    id: ExtId
+    title: ShortText
+    description: LongText = ""
+    stage: Stage = Stage.IDEE
+    causes: list[Tag] = Field(default_factory=list, max_length=20)
+    commune: ShortText | None = None
+    holder: Annotated[str, Field(max_length=200)] | None = None
+    legal_structure: bool = Field(default=False, description="Le projet a une structure juridique")
+    needs: list[Need] = Field(default_factory=list, max_length=100)
+
+    @model_validator(mode="after")
+    def _unique_needs(self) -> Project:
+        ids = [n.id for n in self.needs]
+        if len(ids) != len(set(ids)):
+            raise ValueError("needs: identifiants en double")
+        return self
+
+    def text(self) -> str:
+        return ". ".join(p for p in (self.title, self.description) if p)
+
+
+class Eligibility(_Model):
+    """Rules a project must satisfy to be eligible for an offering."""
+
+    requires_legal_structure: bool = False
+    communes: list[ShortText] = Field(default_factory=list, max_length=500, description="Vide = toutes")
+    causes: list[Tag] = Field(default_factory=list, max_length=20, description="Vide = toutes")
+
+
+class Offering(_Model):
+    """Something a partner offers to projects at given stages."""
+
+    id: ExtId
+    title: ShortText
+    text: LongText = ""
+    stages: list[Stage] = Field(min_length=1, max_length=len(Stage))
+    kind: OfferingKind = OfferingKind.OTHER
+    eligibility: Eligibility = Field(default_factory=Eligibility)
+    capacity: int = Field(default=10, ge=0, le=10_000, description="Projets suivis en même temps")
+
+    def full_text(self) -> str:
+        return ". ".join(p for p in (self.title, self.text) if p)
+
+
+class Partner(_Model):
+    """An organisation of the support chain."""
+
+    id: ExtId
+    name: ShortText
+    description: LongText = ""
+    offerings: list[Offering] = Field(default_factory=list, max_length=100)
+
+    @model_validator(mode="after")
+    def _unique_offerings(self) -> Partner:
+        ids = [o.id for o in self.offerings]
+        if len(ids) != len(set(ids)):
+            raise ValueError("offerings: identifiants en double")
+        return self
+
+
+class Match(BaseModel):
+    """One ranked candidate with its explainable score."""
+
+    id: str = Field(description="Identifiant externe du candidat")
+    kind: Literal["member", "need", "offering", "project"]
+    label: str = Field(description="Nom lisible du candidat")
+    score: float = Field(ge=0, le=1)
+    breakdown: dict[str, float] = Field(description="Composantes nommées du score, chacune dans [0,1]")
+    reasons: list[str] = Field(description="Raisons en français")
+    parent_id: str | None = Field(default=None, description="Projet d'un besoin, partenaire d'une offre")
+
+
+ENTITY_KINDS = ("member", "project", "partner")

@@ -1,0 +1,71 @@
+"""Hard rules -> allowed ids. A candidate that fails one is never scored nor returned.
+
+- territory: only entities of the asking territory;
+- members: consent to be suggested and below their maximum engagements;
+- needs: open, deadline not passed;
+- offerings: serve the project's stage (or the next one), eligibility, capacity > 0.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import select
+
+from matching.domain import Offering, Project, Stage
+from matching.store import MemberRow, NeedRow, OfferingRow, ProjectRow, Tx
+from matching.text import strip_accents
+
+
+def available_members(tx: Tx, territory_pk: int) -> set[int]:
+    stmt = select(MemberRow.pk).where(MemberRow.territory_pk == territory_pk, MemberRow.available.is_(True))
+    return set(tx.s.scalars(stmt))
+
+
+def open_needs(tx: Tx, territory_pk: int, today: dt.date | None = None) -> set[int]:
+    today = today or dt.date.today()
+    rows = tx.s.execute(
+        select(NeedRow.pk, NeedRow.data).where(NeedRow.territory_pk == territory_pk, NeedRow.status == "open")
+    )
+    return {pk for pk, data in rows if not data.get("deadline") or dt.date.fromisoformat(data["deadline"]) >= today}
+
+
+def projects_at(tx: Tx, territory_pk: int, stages: set[Stage] | None = None) -> set[int]:
+    stmt = select(ProjectRow.pk).where(ProjectRow.territory_pk == territory_pk)
+    if stages is not None:
+        stmt = stmt.where(ProjectRow.stage.in_([s.value for s in stages]))
+    return set(tx.s.scalars(stmt))
+
+
+def _norm(name: str) -> str:
+    return strip_accents(name).lower().strip()
+
+
+def eligible(offering: Offering, project: Project) -> bool:
+    """Whether a project satisfies an offering's eligibility rules."""
+    rules = offering.eligibility
+    if rules.requires_legal_structure and not project.legal_structure:
+        return False
+    if rules.communes and (not project.commune or _norm(project.commune) not in {_norm(c) for c in rules.communes}):
+        return False
+    if rules.causes and not {_norm(c) for c in rules.causes} & {_norm(c) for c in project.causes}:
+        return False
+    return offering.capacity > 0
+
+
+def offerings_for(tx: Tx, territory_pk: int, project: Project, stages: set[Stage]) -> set[int]:
+    """Offerings of the territory serving one of ``stages`` for which the project is eligible."""
+    rows = tx.s.execute(select(OfferingRow.pk, OfferingRow.data).where(OfferingRow.territory_pk == territory_pk))
+    out = set()
+    for pk, data in rows:
+        off = Offering.model_validate(data)
+        if stages & set(off.stages) and eligible(off, project):
+            out.add(pk)
+    return out
+
+
+def offerings_at(tx: Tx, territory_pk: int, stages: set[Stage] | None) -> set[int]:
+    rows = tx.s.execute(select(OfferingRow.pk, OfferingRow.data).where(OfferingRow.territory_pk == territory_pk))
+    if stages is None:
+        return {pk for pk, _ in rows}
+    return {pk for pk, data in rows if stages & {Stage(s) for s in data["stages"]}}

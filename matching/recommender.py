@@ -1,0 +1,486 @@
+"""The facade used by the API, the CLI and the notebooks.
+
+A ``Recommender`` owns the store, the (cached) encoder, one FAISS index per indexed
+kind (member, need, offering, project) and the score weights. Writes go to the store
+first (one transaction), then to the indexes, which are saved atomically. On open the
+indexes on disk are checked against the store (count and fingerprint) and rebuilt if
+they differ: the store is the source of truth.
+
+Example:
+    >>> rec = Recommender(Settings(data_dir="/tmp/maillage-doc"))
+    >>> rec.open()
+    >>> rec.members_for_need("sceaux-valley", "p0001-n1", k=5)  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import threading
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any, Literal, TypeVar
+
+import numpy as np
+from sqlalchemy import select
+
+from embeddings import CachedEncoder, Encoder, Hit, IndexMismatch, VectorCache, VectorIndex, build_encoder
+from matching import filters, scoring
+from matching.domain import Match, Member, Need, Offering, Partner, Project, Stage, Territory
+from matching.errors import InvalidRequest
+from matching.scoring import Weights
+from matching.settings import Settings
+from matching.store import INDEXED_KINDS, ROW_OF_KIND, NeedRow, OfferingRow, PartnerRow, ProjectRow, Store, Tx
+from matching.text import overlap
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+Target = Literal["members", "needs", "offerings", "projects"]
+
+
+def _contribution(pk: int, text_hash: str) -> int:
+    digest = hashlib.blake2b(f"{pk}:{text_hash}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big")
+
+
+def _fingerprint(contributions: Iterable[int]) -> str:
+    """Order-independent hash of a set of (id, text hash) pairs."""
+    return f"{sum(contributions) % (1 << 64):016x}"
+
+
+class Recommender:
+    """Store + encoder + indexes + weights, and the four questions.
+
+    Args:
+        settings: where the data lives and which encoder to use.
+        store: an open store (default: from ``settings.database_url``).
+        encoder: an encoder (default: built from ``settings.encoder`` on first use).
+        weights: score weights (default: read from ``settings.weights``).
+    """
+
+    def __init__(
+        self,
+        settings: Settings | None = None,
+        *,
+        store: Store | None = None,
+        encoder: Encoder | None = None,
+        weights: Weights | None = None,
+    ) -> None:
+        self.settings = settings or Settings()
+        self.store = store or Store(self.settings.database_url)
+        self._raw_encoder = encoder
+        self._encoder: CachedEncoder | None = None
+        self.weights = weights or Weights.load(self.settings.weights)
+        self.indexes: dict[str, VectorIndex] = {}
+        self._contrib: dict[str, dict[int, int]] = {k: {} for k in INDEXED_KINDS}
+        self._lock = threading.RLock()
+
+    # -- setup -------------------------------------------------------------------------
+    @property
+    def encoder(self) -> CachedEncoder:
+        if self._encoder is None:
+            raw = self._raw_encoder or build_encoder(self.settings.encoder)
+            self._encoder = CachedEncoder(raw, VectorCache(self.store.engine))
+        return self._encoder
+
+    def index_path(self, kind: str) -> Path:
+        return self.settings.index_dir / f"{kind}.faiss.npz"
+
+    def open(self, *, progress: bool = False) -> dict[str, str]:
+        """Load the indexes, rebuilding those that do not match the store.
+
+        Returns what was done per kind: ``loaded`` or ``rebuilt``.
+        """
+        done = {}
+        with self._lock:
+            for kind in INDEXED_KINDS:
+                done[kind] = self._open_kind(kind, progress=progress)
+        return done
+
+    def _store_contributions(self, kind: str) -> dict[int, int]:
+        cls = ROW_OF_KIND[kind]
+        with self.store.read() as tx:
+            return {pk: _contribution(pk, h) for pk, h in tx.s.execute(select(cls.pk, cls.text_hash))}
+
+    def _open_kind(self, kind: str, *, progress: bool) -> str:
+        contrib = self._store_contributions(kind)
+        expected = _fingerprint(contrib.values())
+        path = self.index_path(kind)
+        if path.exists():
+            try:
+                meta = VectorIndex.read_metadata(path)
+                if (
+                    meta.get("store_fingerprint") == expected
+                    and meta.get("count") == len(contrib)
+                    and meta.get("model_id") == self.encoder.model_id
+                ):
+                    self.indexes[kind] = VectorIndex.load(path, model_id=self.encoder.model_id)
+                    self._contrib[kind] = contrib
+                    return "loaded"
+                log.warning("index %s différent du store : reconstruction", kind)
+            except (OSError, ValueError, KeyError, IndexMismatch) as exc:
+                log.warning("index %s illisible (%s) : reconstruction", kind, exc)
+        self._rebuild_kind(kind, progress=progress)
+        return "rebuilt"
+
+    def rebuild(self, *, progress: bool = False) -> dict[str, int]:
+        """Recreate every index from the store (vectors come from the cache when unchanged)."""
+        with self._lock:
+            return {kind: self._rebuild_kind(kind, progress=progress) for kind in INDEXED_KINDS}
+
+    def _rebuild_kind(self, kind: str, *, progress: bool) -> int:
+        with self.store.read() as tx:
+            cls = ROW_OF_KIND[kind]
+            rows = tx.s.execute(select(cls.pk, cls.text, cls.text_hash).order_by(cls.pk)).all()
+        index = VectorIndex(self.encoder.dim, self.encoder.model_id)
+        if rows:
+            vectors = self.encoder.encode([r.text for r in rows], kind="document", progress=progress)
+            index.upsert([r.pk for r in rows], vectors)
+        self.indexes[kind] = index
+        self._contrib[kind] = {r.pk: _contribution(r.pk, r.text_hash) for r in rows}
+        self._save(kind)
+        return len(rows)
+
+    def _save(self, kind: str) -> None:
+        extra = {"store_fingerprint": _fingerprint(self._contrib[kind].values()), "entity": kind}
+        self.indexes[kind].save(self.index_path(kind), extra=extra)
+
+    def close(self) -> None:
+        self.store.dispose()
+
+    def health(self) -> dict[str, Any]:
+        with self.store.read() as tx:
+            counts = {kind: tx.count(kind) for kind in INDEXED_KINDS}
+        return {
+            "status": "ok",
+            "encoder": self.encoder.model_id,
+            "dim": self.encoder.dim,
+            "indexes": {
+                kind: {
+                    "count": len(self.indexes[kind]),
+                    "store_count": counts[kind],
+                    "fingerprint": _fingerprint(self._contrib[kind].values()),
+                    "in_sync": len(self.indexes[kind]) == counts[kind],
+                }
+                for kind in self.indexes
+            },
+        }
+
+    # -- writes ------------------------------------------------------------------------
+    def _write(self, texts: dict[str, list[str]], fn: Callable[[Tx], T], *, progress: bool = False) -> T:
+        """Run ``fn`` in one store transaction, then bring the indexes up to date.
+
+        Texts are encoded *before* the transaction (cache first), so an encoder failure
+        writes nothing, and the SQLite writer lock is never held while encoding.
+        """
+        vectors: dict[str, dict[str, np.ndarray]] = {}
+        for kind, items in texts.items():
+            unique = list(dict.fromkeys(items))
+            vecs = self.encoder.encode(unique, kind="document", progress=progress) if unique else []
+            vectors[kind] = dict(zip(unique, vecs, strict=True))
+        with self._lock:
+            with self.store.transaction() as tx:
+                result = fn(tx)
+                changes = tx.changes
+            for kind in INDEXED_KINDS:
+                removed, upserted = changes.removed[kind], changes.upserted[kind]
+                if not removed and not upserted:
+                    continue
+                index = self.indexes[kind]
+                index.remove(removed)
+                for pk in removed:
+                    self._contrib[kind].pop(pk, None)
+                if upserted:
+                    pks = list(upserted)
+                    missing = [t for t in upserted.values() if t not in vectors.get(kind, {})]
+                    if missing:  # defensive: texts computed differently than announced
+                        vectors.setdefault(kind, {}).update(
+                            zip(missing, self.encoder.encode(missing, kind="document"), strict=True)
+                        )
+                    index.upsert(pks, np.vstack([vectors[kind][upserted[pk]] for pk in pks]))
+                    for pk in pks:
+                        self._contrib[kind][pk] = _contribution(pk, hashlib.sha256(upserted[pk].encode()).hexdigest())
+                self._save(kind)
+        return result
+
+    def upsert_territory(self, territory: Territory) -> None:
+        self._write({}, lambda tx: tx.upsert_territory(territory))
+
+    def upsert_members(self, territory_id: str, members: list[Member], *, progress: bool = False) -> None:
+        self._write(
+            {"member": [m.text() for m in members]},
+            lambda tx: [tx.upsert_member(territory_id, m) for m in members],
+            progress=progress,
+        )
+
+    def upsert_projects(self, territory_id: str, projects: list[Project], *, progress: bool = False) -> None:
+        self._write(
+            {"project": [p.text() for p in projects], "need": [n.full_text() for p in projects for n in p.needs]},
+            lambda tx: [tx.upsert_project(territory_id, p) for p in projects],
+            progress=progress,
+        )
+
+    def upsert_partners(self, territory_id: str, partners: list[Partner]) -> None:
+        self._write(
+            {"offering": [o.full_text() for p in partners for o in p.offerings]},
+            lambda tx: [tx.upsert_partner(territory_id, p) for p in partners],
+        )
+
+    def ingest(self, batch: Any, *, progress: bool = False) -> dict[str, int]:
+        """Write a validated ``ingest.Batch`` in one transaction (all or nothing)."""
+        texts = {
+            "member": [m.text() for _, m in batch.members],
+            "project": [p.text() for _, p in batch.projects],
+            "need": [n.full_text() for _, p in batch.projects for n in p.needs],
+            "offering": [o.full_text() for _, p in batch.partners for o in p.offerings],
+        }
+
+        def write(tx: Tx) -> dict[str, int]:
+            for t in batch.territories:
+                tx.upsert_territory(t)
+            for tid, m in batch.members:
+                tx.upsert_member(tid, m)
+            for tid, p in batch.partners:
+                tx.upsert_partner(tid, p)
+            for tid, p in batch.projects:
+                tx.upsert_project(tid, p)
+            return batch.counts()
+
+        return self._write(texts, write, progress=progress)
+
+    def delete_member(self, territory_id: str, member_id: str) -> None:
+        self._write({}, lambda tx: tx.delete_member(territory_id, member_id))
+
+    def delete_project(self, territory_id: str, project_id: str) -> None:
+        self._write({}, lambda tx: tx.delete_project(territory_id, project_id))
+
+    def delete_partner(self, territory_id: str, partner_id: str) -> None:
+        self._write({}, lambda tx: tx.delete_partner(territory_id, partner_id))
+
+    # -- reads ---------------------------------------------------------------------------
+    def _read(self, fn: Callable[[Tx], T]) -> T:
+        with self.store.read() as tx:
+            return fn(tx)
+
+    def get_territory(self, territory_id: str) -> Territory:
+        return self._read(lambda tx: tx.get_territory(territory_id))
+
+    def get_member(self, territory_id: str, member_id: str) -> Member:
+        return self._read(lambda tx: tx.get_member(territory_id, member_id))
+
+    def get_project(self, territory_id: str, project_id: str) -> Project:
+        return self._read(lambda tx: tx.get_project(territory_id, project_id))
+
+    def get_partner(self, territory_id: str, partner_id: str) -> Partner:
+        return self._read(lambda tx: tx.get_partner(territory_id, partner_id))
+
+    # -- search helpers --------------------------------------------------------------------
+    def _query_vector(self, text: str) -> np.ndarray:
+        return self.encoder.encode([text], kind="query")[0]
+
+    def _search(self, kind: str, query: np.ndarray, allowed: set[int], pool: int | None = None) -> list[Hit]:
+        with self._lock:
+            return self.indexes[kind].search(query, pool or self.settings.candidate_pool, allowed=allowed)
+
+    def _k(self, k: int) -> int:
+        if not 1 <= k <= self.settings.max_k:
+            raise InvalidRequest(f"k doit être entre 1 et {self.settings.max_k}")
+        return k
+
+    @staticmethod
+    def _rank(matches: list[Match], k: int) -> list[Match]:
+        return sorted(matches, key=lambda m: (-m.score, m.id))[:k]
+
+    # -- the four questions -------------------------------------------------------------------
+    def members_for_need(self, territory_id: str, need_id: str, k: int = 10) -> list[Match]:
+        """Who could answer this call for skills?"""
+        k = self._k(k)
+        weights = self.weights.for_question("member_for_need")
+        with self.store.read() as tx:
+            tpk = tx.territory_pk(territory_id)
+            need, project_id = tx.get_need(territory_id, need_id)
+            project = tx.get_project(territory_id, project_id)
+            need_text = need.full_text()
+            hits = self._search("member", self._query_vector(need_text), filters.available_members(tx, tpk))
+            rows = tx.rows_by_pk("member", [h.id for h in hits])
+        matches = []
+        for hit in hits:
+            member = Member.model_validate(rows[hit.id].data)
+            comps = {
+                "semantic": scoring.semantic(hit.similarity),
+                "skills": overlap(need_text, member.text()),
+                "availability": scoring.availability(member.hours_per_week, need.hours_per_week),
+                "place": scoring.place(member, need.remote, project.commune),
+                "load": scoring.load(member),
+            }
+            matches.append(
+                Match(
+                    id=member.id,
+                    kind="member",
+                    label=member.display_name,
+                    score=scoring.combine(comps, weights),
+                    breakdown=comps,
+                    reasons=scoring.member_reasons(member, need, need_text, project.commune, comps),
+                )
+            )
+        return self._rank(matches, k)
+
+    def offerings_for_project(self, territory_id: str, project_id: str, k: int = 10) -> list[Match]:
+        """Which partner offerings fit this project at its stage (and the next one)?"""
+        k = self._k(k)
+        weights = self.weights.for_question("offering_for_project")
+        with self.store.read() as tx:
+            tpk = tx.territory_pk(territory_id)
+            project = tx.get_project(territory_id, project_id)
+            stages = {project.stage} | ({project.stage.next()} if project.stage.next() else set())
+            allowed = filters.offerings_for(tx, tpk, project, stages)
+            hits = self._search("offering", self._query_vector(project.text()), allowed)
+            rows = tx.rows_by_pk("offering", [h.id for h in hits])
+            partners = {r.partner_pk: (r.partner.ext_id, r.partner.data["name"]) for r in rows.values()}
+        matches = []
+        for hit in hits:
+            row = rows[hit.id]
+            offering = Offering.model_validate(row.data)
+            partner_id, partner_name = partners[row.partner_pk]
+            comps = {"semantic": scoring.semantic(hit.similarity), "stage": scoring.stage_fit(offering.stages, project.stage)}
+            matches.append(
+                Match(
+                    id=offering.id,
+                    kind="offering",
+                    label=f"{partner_name} — {offering.title}",
+                    score=scoring.combine(comps, weights),
+                    breakdown=comps,
+                    reasons=scoring.offering_reasons(offering, partner_name, project, comps),
+                    parent_id=partner_id,
+                )
+            )
+        return self._rank(matches, k)
+
+    def projects_for_partner(self, territory_id: str, partner_id: str, k: int = 10) -> list[Match]:
+        """Which projects should this partner look at?"""
+        k = self._k(k)
+        weights = self.weights.for_question("project_for_partner")
+        with self.store.read() as tx:
+            tpk = tx.territory_pk(territory_id)
+            partner_row = tx.s.scalar(select(PartnerRow).where(PartnerRow.territory_pk == tpk, PartnerRow.ext_id == partner_id))
+            partner = tx.get_partner(territory_id, partner_id)
+            offerings = partner.offerings
+            off_pks = {o.ext_id: o.pk for o in partner_row.offerings}
+            served = {s for o in offerings for s in o.stages}
+            candidates = filters.projects_at(tx, tpk, served)
+            rows = tx.rows_by_pk("project", sorted(candidates))
+        projects = {pk: Project.model_validate(r.data | {"needs": []}) for pk, r in rows.items()}
+        # a project is a candidate if at least one offering serves its stage and it is eligible
+        best: dict[int, tuple[float, Offering]] = {}
+        for off in offerings:
+            allowed = {pk for pk, p in projects.items() if p.stage in off.stages and filters.eligible(off, p)}
+            if not allowed or off.id not in off_pks:
+                continue
+            with self._lock:
+                query = self.indexes["offering"].vector(off_pks[off.id])
+            for hit in self._search("project", query, allowed):
+                if hit.id not in best or hit.similarity > best[hit.id][0]:
+                    best[hit.id] = (hit.similarity, off)
+        matches = []
+        for pk, (sim, off) in best.items():
+            project = projects[pk]
+            comps = {"semantic": scoring.semantic(sim), "stage": scoring.stage_fit(off.stages, project.stage)}
+            matches.append(
+                Match(
+                    id=project.id,
+                    kind="project",
+                    label=project.title,
+                    score=scoring.combine(comps, weights),
+                    breakdown=comps,
+                    reasons=scoring.project_reasons(project, off, comps),
+                )
+            )
+        return self._rank(matches, k)
+
+    def needs_for_member(self, territory_id: str, member_id: str, k: int = 10) -> list[Match]:
+        """Which open calls for skills fit this member?"""
+        k = self._k(k)
+        weights = self.weights.for_question("need_for_member")
+        with self.store.read() as tx:
+            tpk = tx.territory_pk(territory_id)
+            member = tx.get_member(territory_id, member_id)
+            hits = self._search("need", self._query_vector(member.text()), filters.open_needs(tx, tpk))
+            rows = tx.rows_by_pk("need", [h.id for h in hits])
+            projects = {r.pk: (r.project.ext_id, r.project.data) for r in rows.values()}
+        matches = []
+        for hit in hits:
+            need = Need.model_validate(rows[hit.id].data)
+            project_id, pdata = projects[hit.id]
+            comps = {
+                "semantic": scoring.semantic(hit.similarity),
+                "skills": overlap(member.text(), need.full_text()),
+                "availability": scoring.availability(member.hours_per_week, need.hours_per_week),
+                "place": scoring.place(member, need.remote, pdata.get("commune")),
+            }
+            matches.append(
+                Match(
+                    id=need.id,
+                    kind="need",
+                    label=f"{need.title} ({pdata['title']})",
+                    score=scoring.combine(comps, weights),
+                    breakdown=comps,
+                    reasons=scoring.need_reasons(member, need, pdata["title"], comps),
+                    parent_id=project_id,
+                )
+            )
+        return self._rank(matches, k)
+
+    def search_text(self, territory_id: str, text: str, target: Target, *, stage: Stage | None = None, k: int = 10) -> list[Match]:
+        """Free text against members, needs, offerings or projects (optionally at a stage)."""
+        k = self._k(k)
+        if not text.strip():
+            raise InvalidRequest("le texte est vide")
+        weights = self.weights.for_question("free_text")
+        kind = {"members": "member", "needs": "need", "offerings": "offering", "projects": "project"}[target]
+        with self.store.read() as tx:
+            tpk = tx.territory_pk(territory_id)
+            if kind == "member":
+                allowed = filters.available_members(tx, tpk)
+            elif kind == "need":
+                allowed = filters.open_needs(tx, tpk)
+            elif kind == "offering":
+                allowed = filters.offerings_at(tx, tpk, {stage} if stage else None)
+            else:
+                allowed = filters.projects_at(tx, tpk, {stage} if stage else None)
+            hits = self._search(kind, self._query_vector(text), allowed)
+            rows = tx.rows_by_pk(kind, [h.id for h in hits])
+            parents = {pk: _parent(kind, r) for pk, r in rows.items()}
+        matches = []
+        for hit in hits:
+            row = rows[hit.id]
+            comps = {"semantic": scoring.semantic(hit.similarity), "skills": overlap(text, row.text)}
+            label, parent_id = parents[hit.id]
+            words = scoring.textlib.shared_words(text, row.text)
+            reasons = ["sens proche du texte"] + (["mots en commun : " + ", ".join(words)] if words else [])
+            if stage is not None and kind in ("offering", "project"):
+                reasons.append(f"étape : {stage.label}")
+            matches.append(
+                Match(
+                    id=row.ext_id,
+                    kind=kind,  # type: ignore[arg-type]
+                    label=label,
+                    score=scoring.combine(comps, weights),
+                    breakdown=comps,
+                    reasons=reasons,
+                    parent_id=parent_id,
+                )
+            )
+        return self._rank(matches, k)
+
+
+def _parent(kind: str, row: Any) -> tuple[str, str | None]:
+    if kind == "member":
+        return row.data["display_name"], None
+    if kind == "need":
+        return f"{row.data['title']} ({row.project.data['title']})", row.project.ext_id
+    if kind == "offering":
+        return f"{row.partner.data['name']} — {row.data['title']}", row.partner.ext_id
+    return row.data["title"], None
+
+
+__all__ = ["Recommender", "Target", "NeedRow", "OfferingRow", "ProjectRow"]

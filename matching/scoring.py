@@ -1,0 +1,205 @@
+"""Explainable scores: named components in [0, 1], weights as data, French reasons.
+
+The total is the weighted mean of the components present for a question::
+
+    score = sum(w[c] * value[c]) / sum(w[c])
+
+Weights live in ``data/weights.json`` (one table per question); analysts edit or fit
+them in notebooks and the service reads them (``Weights.load``).
+
+Example:
+    >>> w = Weights.model_validate({"member_for_need": {"semantic": 3, "skills": 1}})
+    >>> combine({"semantic": 0.5, "skills": 1.0}, w.for_question("member_for_need"))
+    0.625
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from matching import text as textlib
+from matching.domain import OFFERING_KIND_LABELS, Member, Need, Offering, Project, Stage
+
+Question = Literal["member_for_need", "offering_for_project", "project_for_partner", "need_for_member", "free_text"]
+QUESTIONS: tuple[Question, ...] = (
+    "member_for_need",
+    "offering_for_project",
+    "project_for_partner",
+    "need_for_member",
+    "free_text",
+)
+
+COMPONENT_LABELS = {
+    "semantic": "proximité du sens",
+    "skills": "mots en commun",
+    "availability": "disponibilité",
+    "place": "lieu",
+    "load": "charge actuelle",
+    "stage": "étape",
+}
+
+DEFAULT_WEIGHTS: dict[str, dict[str, float]] = {
+    "member_for_need": {"semantic": 0.55, "skills": 0.15, "availability": 0.1, "place": 0.1, "load": 0.1},
+    "offering_for_project": {"semantic": 0.6, "stage": 0.4},
+    "project_for_partner": {"semantic": 0.6, "stage": 0.4},
+    "need_for_member": {"semantic": 0.6, "skills": 0.15, "availability": 0.15, "place": 0.1},
+    "free_text": {"semantic": 0.8, "skills": 0.2},
+}
+
+
+class Weights(BaseModel):
+    """Component weights per question (non-negative; normalised at use)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    member_for_need: dict[str, float] = Field(default_factory=lambda: dict(DEFAULT_WEIGHTS["member_for_need"]))
+    offering_for_project: dict[str, float] = Field(default_factory=lambda: dict(DEFAULT_WEIGHTS["offering_for_project"]))
+    project_for_partner: dict[str, float] = Field(default_factory=lambda: dict(DEFAULT_WEIGHTS["project_for_partner"]))
+    need_for_member: dict[str, float] = Field(default_factory=lambda: dict(DEFAULT_WEIGHTS["need_for_member"]))
+    free_text: dict[str, float] = Field(default_factory=lambda: dict(DEFAULT_WEIGHTS["free_text"]))
+
+    @field_validator("*")
+    @classmethod
+    def _check(cls, table: dict[str, float]) -> dict[str, float]:
+        unknown = set(table) - set(COMPONENT_LABELS)
+        if unknown:
+            raise ValueError(f"composantes inconnues : {sorted(unknown)}")
+        if any(v < 0 for v in table.values()) or not any(v > 0 for v in table.values()):
+            raise ValueError("les poids doivent être positifs ou nuls, au moins un > 0")
+        return table
+
+    def for_question(self, question: Question) -> dict[str, float]:
+        return getattr(self, question)
+
+    @classmethod
+    def load(cls, path: str | Path) -> Weights:
+        return cls.model_validate(json.loads(Path(path).read_text(encoding="utf-8")))
+
+    def save(self, path: str | Path) -> None:
+        Path(path).write_text(json.dumps(self.model_dump(), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
+def combine(components: dict[str, float], weights: dict[str, float]) -> float:
+    """Weighted mean of the components that have a weight."""
+    total = sum(weights.get(name, 0.0) for name in components)
+    if total <= 0:
+        return 0.0
+    value = sum(weights.get(name, 0.0) * v for name, v in components.items()) / total
+    return round(min(1.0, max(0.0, value)), 6)
+
+
+# -- components ---------------------------------------------------------------------
+
+
+def semantic(similarity: float) -> float:
+    """Cosine similarity clipped to [0, 1] (negative means unrelated)."""
+    return min(1.0, max(0.0, float(similarity)))
+
+
+def availability(offered_hours: float, asked_hours: float) -> float:
+    """1 when the member offers at least the hours asked, else the share offered."""
+    if asked_hours <= 0:
+        return 1.0
+    return min(1.0, offered_hours / asked_hours)
+
+
+def place(member: Member, need_remote: bool, commune: str | None) -> float:
+    """1 for remote work a member accepts or the same commune; 0.5 if unknown; 0.3 otherwise."""
+    if need_remote and member.remote_ok:
+        return 1.0
+    if not commune or not member.commune:
+        return 0.5
+    same = textlib.strip_accents(commune).lower() == textlib.strip_accents(member.commune).lower()
+    return 1.0 if same else 0.3
+
+
+def load(member: Member) -> float:
+    """1 with no engagement, decreasing as the member approaches their maximum."""
+    if member.max_engagements <= 0:
+        return 0.0
+    return max(0.0, 1.0 - member.active_engagements / member.max_engagements)
+
+
+def stage_fit(served: list[Stage], stage: Stage) -> float:
+    """1 if the offering serves the stage, 0.5 if it serves the next one, else 0."""
+    if stage in served:
+        return 1.0
+    nxt = stage.next()
+    return 0.5 if nxt is not None and nxt in served else 0.0
+
+
+# -- reasons ------------------------------------------------------------------------
+
+
+def _fmt_hours(h: float) -> str:
+    return f"{h:g} h"
+
+
+def member_reasons(member: Member, need: Need, need_text: str, commune: str | None, comps: dict[str, float]) -> list[str]:
+    reasons = []
+    words = textlib.shared_words(need_text, member.text())
+    if words:
+        reasons.append("compétences proches : " + ", ".join(words))
+    elif member.skill_tags:
+        reasons.append("profil : " + ", ".join(member.skill_tags[:3]))
+    else:
+        reasons.append("profil proche : " + _excerpt(member.skills or member.bio))
+    reasons.append(
+        f"disponibilité : {_fmt_hours(member.hours_per_week)}/sem. pour {_fmt_hours(need.hours_per_week)} demandées"
+    )
+    if need.remote and member.remote_ok:
+        reasons.append("lieu : à distance possible")
+    elif member.commune:
+        reasons.append(f"lieu : habite {member.commune}" + (f" (projet à {commune})" if commune and comps.get("place", 0) < 1 else ""))
+    if member.active_engagements:
+        reasons.append(f"déjà engagé·e sur {member.active_engagements} mission(s) sur {member.max_engagements}")
+    return reasons
+
+
+def need_reasons(member: Member, need: Need, project_title: str, comps: dict[str, float]) -> list[str]:
+    reasons = [f"projet : {project_title}"]
+    words = textlib.shared_words(member.text(), need.full_text())
+    if words:
+        reasons.append("compétences demandées proches des vôtres : " + ", ".join(words))
+    reasons.append(f"temps demandé : {_fmt_hours(need.hours_per_week)}/sem. (vous : {_fmt_hours(member.hours_per_week)})")
+    if need.remote:
+        reasons.append("lieu : à distance")
+    if need.deadline:
+        reasons.append(f"échéance : {need.deadline.strftime('%d/%m/%Y')}")
+    return reasons
+
+
+def offering_reasons(offering: Offering, partner_name: str, project: Project, comps: dict[str, float]) -> list[str]:
+    reasons = [f"{partner_name} : {OFFERING_KIND_LABELS[offering.kind]}"]
+    if comps.get("stage", 0) >= 1:
+        reasons.append(f"étape : {project.stage.label}")
+    elif comps.get("stage", 0) > 0:
+        nxt = project.stage.next()
+        reasons.append(f"étape suivante : {nxt.label if nxt else ''}")
+    words = textlib.shared_words(project.text(), offering.full_text())
+    if words:
+        reasons.append("mots en commun : " + ", ".join(words))
+    if offering.eligibility.requires_legal_structure:
+        reasons.append("éligible : le projet a une structure juridique")
+    return reasons
+
+
+def project_reasons(project: Project, best_offering: Offering | None, comps: dict[str, float]) -> list[str]:
+    reasons = [f"étape : {project.stage.label}"]
+    if best_offering is not None:
+        reasons.append(f"proche de votre offre « {best_offering.title} »")
+        words = textlib.shared_words(best_offering.full_text(), project.text())
+        if words:
+            reasons.append("mots en commun : " + ", ".join(words))
+    if project.commune:
+        reasons.append(f"lieu : {project.commune}")
+    return reasons
+
+
+def _excerpt(text: str, n: int = 60) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= n else text[: n - 1].rsplit(" ", 1)[0] + "…"

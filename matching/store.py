@@ -1,0 +1,403 @@
+"""The store: SQLAlchemy 2 over SQLite (default, WAL mode) or PostgreSQL.
+
+The store is the source of truth; the vector index can always be rebuilt from it.
+Each entity row keeps the validated pydantic document as JSON, plus the few columns
+that filters need (territory, stage, status, consent). Integer primary keys are the
+ids the FAISS index uses; external ids are unique within a territory.
+
+Upserts are idempotent by external id: writing the same document twice changes
+nothing and keeps the same integer ids (so the index stays valid).
+
+Example:
+    >>> store = Store("sqlite://")
+    >>> with store.transaction() as tx:
+    ...     _ = tx.upsert_territory(Territory(id="t", name="T"))
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    create_engine,
+    event,
+    func,
+    select,
+)
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship
+
+from matching.domain import Member, Need, Offering, Partner, Project, Territory
+from matching.errors import InvalidRequest, NotFound
+
+# Entity kinds that are embedded and indexed (one FAISS index each).
+INDEXED_KINDS = ("member", "need", "offering", "project")
+
+
+def _hash(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class TerritoryRow(Base):
+    __tablename__ = "territories"
+    pk: Mapped[int] = mapped_column(Integer, primary_key=True)
+    ext_id: Mapped[str] = mapped_column(String(128), unique=True)
+    data: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class _Entity:
+    pk: Mapped[int] = mapped_column(Integer, primary_key=True)
+    ext_id: Mapped[str] = mapped_column(String(128))
+    data: Mapped[dict[str, Any]] = mapped_column(JSON)
+    text: Mapped[str] = mapped_column(Text, default="")
+    text_hash: Mapped[str] = mapped_column(String(64), default="")
+
+
+class MemberRow(_Entity, Base):
+    __tablename__ = "members"
+    __table_args__ = (UniqueConstraint("territory_pk", "ext_id"),)
+    territory_pk: Mapped[int] = mapped_column(ForeignKey("territories.pk", ondelete="CASCADE"), index=True)
+    consent: Mapped[bool] = mapped_column(Boolean, default=False)
+    # consent given and below the maximum number of engagements: may be suggested
+    available: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
+
+
+class ProjectRow(_Entity, Base):
+    __tablename__ = "projects"
+    __table_args__ = (UniqueConstraint("territory_pk", "ext_id"),)
+    territory_pk: Mapped[int] = mapped_column(ForeignKey("territories.pk", ondelete="CASCADE"), index=True)
+    stage: Mapped[str] = mapped_column(String(32), index=True)
+    needs: Mapped[list[NeedRow]] = relationship(back_populates="project", cascade="all, delete-orphan")
+
+
+class NeedRow(_Entity, Base):
+    __tablename__ = "needs"
+    __table_args__ = (UniqueConstraint("territory_pk", "ext_id"),)
+    territory_pk: Mapped[int] = mapped_column(ForeignKey("territories.pk", ondelete="CASCADE"), index=True)
+    project_pk: Mapped[int] = mapped_column(ForeignKey("projects.pk", ondelete="CASCADE"), index=True)
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    project: Mapped[ProjectRow] = relationship(back_populates="needs")
+
+
+class PartnerRow(Base):
+    __tablename__ = "partners"
+    __table_args__ = (UniqueConstraint("territory_pk", "ext_id"),)
+    pk: Mapped[int] = mapped_column(Integer, primary_key=True)
+    ext_id: Mapped[str] = mapped_column(String(128))
+    territory_pk: Mapped[int] = mapped_column(ForeignKey("territories.pk", ondelete="CASCADE"), index=True)
+    data: Mapped[dict[str, Any]] = mapped_column(JSON)
+    offerings: Mapped[list[OfferingRow]] = relationship(back_populates="partner", cascade="all, delete-orphan")
+
+
+class OfferingRow(_Entity, Base):
+    __tablename__ = "offerings"
+    __table_args__ = (UniqueConstraint("territory_pk", "ext_id"),)
+    territory_pk: Mapped[int] = mapped_column(ForeignKey("territories.pk", ondelete="CASCADE"), index=True)
+    partner_pk: Mapped[int] = mapped_column(ForeignKey("partners.pk", ondelete="CASCADE"), index=True)
+    partner: Mapped[PartnerRow] = relationship(back_populates="offerings")
+
+
+ROW_OF_KIND: dict[str, type[Base]] = {
+    "member": MemberRow,
+    "need": NeedRow,
+    "offering": OfferingRow,
+    "project": ProjectRow,
+}
+
+
+@dataclass
+class Changes:
+    """What a write did to indexed entities: pks to (re-)embed, pks to drop from the index."""
+
+    upserted: dict[str, dict[int, str]] = field(default_factory=lambda: {k: {} for k in INDEXED_KINDS})
+    removed: dict[str, set[int]] = field(default_factory=lambda: {k: set() for k in INDEXED_KINDS})
+
+    def merge(self, other: Changes) -> None:
+        for k in INDEXED_KINDS:
+            for pk in other.removed[k]:
+                self.upserted[k].pop(pk, None)
+            self.removed[k] |= other.removed[k]
+            self.upserted[k].update(other.upserted[k])
+            self.removed[k] -= set(other.upserted[k])
+
+    def __bool__(self) -> bool:
+        return any(self.upserted[k] or self.removed[k] for k in INDEXED_KINDS)
+
+
+def _set_sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.execute("PRAGMA synchronous=NORMAL")
+    cur.execute("PRAGMA busy_timeout=10000")
+    cur.close()
+
+
+def make_engine(url: str) -> Engine:
+    """An engine for ``url``; SQLite gets WAL mode, foreign keys and a busy timeout."""
+    if url.startswith("sqlite"):
+        from sqlalchemy.pool import StaticPool
+
+        kwargs: dict[str, Any] = {"connect_args": {"check_same_thread": False}}
+        if url in ("sqlite://", "sqlite:///:memory:"):
+            kwargs["poolclass"] = StaticPool
+        else:
+            from pathlib import Path
+
+            Path(url.split("///", 1)[1]).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, **kwargs)
+        event.listen(engine, "connect", _set_sqlite_pragmas)
+        return engine
+    return create_engine(url, pool_pre_ping=True)
+
+
+class Store:
+    """Opens the database and creates the tables if needed."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.engine = make_engine(url)
+        Base.metadata.create_all(self.engine)
+
+    @contextmanager
+    def transaction(self) -> Iterator[Tx]:
+        """One unit of work: everything inside commits together or not at all."""
+        with Session(self.engine, expire_on_commit=False) as session:
+            tx = Tx(session)
+            try:
+                yield tx
+                session.commit()
+            except BaseException:
+                session.rollback()
+                raise
+
+    @contextmanager
+    def read(self) -> Iterator[Tx]:
+        with Session(self.engine, expire_on_commit=False) as session:
+            yield Tx(session)
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+class Tx:
+    """Reads and writes inside one session. Every write records its ``changes``."""
+
+    def __init__(self, session: Session) -> None:
+        self.s = session
+        self.changes = Changes()
+
+    # -- territories -----------------------------------------------------------
+    def upsert_territory(self, territory: Territory) -> int:
+        row = self.s.scalar(select(TerritoryRow).where(TerritoryRow.ext_id == territory.id))
+        data = territory.model_dump(mode="json")
+        if row is None:
+            row = TerritoryRow(ext_id=territory.id, data=data)
+            self.s.add(row)
+        else:
+            row.data = data
+        self.s.flush()
+        return row.pk
+
+    def territory_pk(self, territory_id: str) -> int:
+        pk = self.s.scalar(select(TerritoryRow.pk).where(TerritoryRow.ext_id == territory_id))
+        if pk is None:
+            raise NotFound("territoire", territory_id)
+        return pk
+
+    def get_territory(self, territory_id: str) -> Territory:
+        row = self.s.scalar(select(TerritoryRow).where(TerritoryRow.ext_id == territory_id))
+        if row is None:
+            raise NotFound("territoire", territory_id)
+        return Territory.model_validate(row.data)
+
+    def list_territories(self) -> list[Territory]:
+        return [Territory.model_validate(r.data) for r in self.s.scalars(select(TerritoryRow).order_by(TerritoryRow.ext_id))]
+
+    # -- generic helpers ---------------------------------------------------------
+    def _row(self, cls: type, territory_pk: int, ext_id: str) -> Any:
+        return self.s.scalar(select(cls).where(cls.territory_pk == territory_pk, cls.ext_id == ext_id))
+
+    def _set_text(self, kind: str, row: Any, text: str) -> None:
+        h = _hash(text)
+        if row.pk is None or row.text_hash != h:
+            row.text, row.text_hash = text, h
+            self.s.flush()
+            self.changes.upserted[kind][row.pk] = text
+        self.changes.removed[kind].discard(row.pk)
+
+    # -- members -------------------------------------------------------------------
+    def upsert_member(self, territory_id: str, member: Member) -> int:
+        tpk = self.territory_pk(territory_id)
+        row = self._row(MemberRow, tpk, member.id)
+        if row is None:
+            row = MemberRow(territory_pk=tpk, ext_id=member.id)
+            self.s.add(row)
+        row.data = member.model_dump(mode="json")
+        row.consent = member.consent
+        row.available = member.consent and member.active_engagements < member.max_engagements
+        self._set_text("member", row, member.text())
+        self.s.flush()
+        return row.pk
+
+    def get_member(self, territory_id: str, member_id: str) -> Member:
+        return Member.model_validate(self._get(MemberRow, "membre", territory_id, member_id).data)
+
+    def delete_member(self, territory_id: str, member_id: str) -> None:
+        row = self._get(MemberRow, "membre", territory_id, member_id)
+        self.changes.removed["member"].add(row.pk)
+        self.changes.upserted["member"].pop(row.pk, None)
+        self.s.delete(row)
+        self.s.flush()
+
+    # -- projects and their needs ------------------------------------------------------
+    def upsert_project(self, territory_id: str, project: Project) -> int:
+        tpk = self.territory_pk(territory_id)
+        row = self._row(ProjectRow, tpk, project.id)
+        if row is None:
+            row = ProjectRow(territory_pk=tpk, ext_id=project.id)
+            self.s.add(row)
+        row.data = project.model_dump(mode="json", exclude={"needs"})
+        row.stage = project.stage.value
+        self._set_text("project", row, project.text())
+        wanted = {n.id: n for n in project.needs}
+        for need_row in list(row.needs):
+            if need_row.ext_id not in wanted:
+                self.changes.removed["need"].add(need_row.pk)
+                self.changes.upserted["need"].pop(need_row.pk, None)
+                row.needs.remove(need_row)
+        self.s.flush()
+        by_id = {n.ext_id: n for n in row.needs}
+        for need in project.needs:
+            other = self._row(NeedRow, tpk, need.id)
+            if other is not None and other.project_pk != row.pk:
+                raise InvalidRequest(f"le besoin {need.id!r} appartient déjà au projet {other.project.ext_id!r}")
+            need_row = by_id.get(need.id)
+            if need_row is None:
+                need_row = NeedRow(territory_pk=tpk, ext_id=need.id, project_pk=row.pk)
+                row.needs.append(need_row)
+            need_row.data = need.model_dump(mode="json")
+            need_row.status = need.status
+            self._set_text("need", need_row, need.full_text())
+        self.s.flush()
+        return row.pk
+
+    def get_project(self, territory_id: str, project_id: str) -> Project:
+        return self._project_from_row(self._get(ProjectRow, "projet", territory_id, project_id))
+
+    @staticmethod
+    def _project_from_row(row: ProjectRow) -> Project:
+        data = dict(row.data)
+        data["needs"] = [n.data for n in sorted(row.needs, key=lambda n: n.pk)]
+        return Project.model_validate(data)
+
+    def delete_project(self, territory_id: str, project_id: str) -> None:
+        row = self._get(ProjectRow, "projet", territory_id, project_id)
+        self.changes.removed["project"].add(row.pk)
+        for n in row.needs:
+            self.changes.removed["need"].add(n.pk)
+            self.changes.upserted["need"].pop(n.pk, None)
+        self.changes.upserted["project"].pop(row.pk, None)
+        self.s.delete(row)
+        self.s.flush()
+
+    def get_need(self, territory_id: str, need_id: str) -> tuple[Need, str]:
+        """A need and the external id of its project."""
+        row = self._get(NeedRow, "besoin", territory_id, need_id)
+        return Need.model_validate(row.data), row.project.ext_id
+
+    # -- partners and their offerings -----------------------------------------------------
+    def upsert_partner(self, territory_id: str, partner: Partner) -> int:
+        tpk = self.territory_pk(territory_id)
+        row = self._row(PartnerRow, tpk, partner.id)
+        if row is None:
+            row = PartnerRow(territory_pk=tpk, ext_id=partner.id, data={})
+            self.s.add(row)
+        row.data = partner.model_dump(mode="json", exclude={"offerings"})
+        wanted = {o.id for o in partner.offerings}
+        for off_row in list(row.offerings):
+            if off_row.ext_id not in wanted:
+                self.changes.removed["offering"].add(off_row.pk)
+                self.changes.upserted["offering"].pop(off_row.pk, None)
+                row.offerings.remove(off_row)
+        self.s.flush()
+        by_id = {o.ext_id: o for o in row.offerings}
+        for off in partner.offerings:
+            other = self._row(OfferingRow, tpk, off.id)
+            if other is not None and other.partner_pk != row.pk:
+                raise InvalidRequest(f"l'offre {off.id!r} appartient déjà au partenaire {other.partner.ext_id!r}")
+            off_row = by_id.get(off.id)
+            if off_row is None:
+                off_row = OfferingRow(territory_pk=tpk, ext_id=off.id, partner_pk=row.pk)
+                row.offerings.append(off_row)
+            off_row.data = off.model_dump(mode="json")
+            self._set_text("offering", off_row, off.full_text())
+        self.s.flush()
+        return row.pk
+
+    def get_partner(self, territory_id: str, partner_id: str) -> Partner:
+        row = self._get(PartnerRow, "partenaire", territory_id, partner_id)
+        data = dict(row.data)
+        data["offerings"] = [o.data for o in sorted(row.offerings, key=lambda o: o.pk)]
+        return Partner.model_validate(data)
+
+    def delete_partner(self, territory_id: str, partner_id: str) -> None:
+        row = self._get(PartnerRow, "partenaire", territory_id, partner_id)
+        for o in row.offerings:
+            self.changes.removed["offering"].add(o.pk)
+            self.changes.upserted["offering"].pop(o.pk, None)
+        self.s.delete(row)
+        self.s.flush()
+
+    def _get(self, cls: type, label: str, territory_id: str, ext_id: str) -> Any:
+        row = self._row(cls, self.territory_pk(territory_id), ext_id)
+        if row is None:
+            raise NotFound(label, ext_id)
+        return row
+
+    # -- bulk reads for ranking and indexing --------------------------------------------------
+    def rows(self, kind: str, territory_pk: int | None = None) -> list[Any]:
+        cls = ROW_OF_KIND[kind]
+        stmt = select(cls)
+        if territory_pk is not None:
+            stmt = stmt.where(cls.territory_pk == territory_pk)
+        return list(self.s.scalars(stmt.order_by(cls.pk)))
+
+    def rows_by_pk(self, kind: str, pks: list[int]) -> dict[int, Any]:
+        cls = ROW_OF_KIND[kind]
+        out: dict[int, Any] = {}
+        for start in range(0, len(pks), 500):
+            for row in self.s.scalars(select(cls).where(cls.pk.in_(pks[start : start + 500]))):
+                out[row.pk] = row
+        return out
+
+    def texts(self, kind: str) -> dict[int, str]:
+        """All (pk -> text) of one indexed kind, for (re)building its index."""
+        cls = ROW_OF_KIND[kind]
+        return dict(self.s.execute(select(cls.pk, cls.text).order_by(cls.pk)).all())
+
+    def pks(self, kind: str) -> set[int]:
+        cls = ROW_OF_KIND[kind]
+        return set(self.s.scalars(select(cls.pk)))
+
+    def count(self, kind: str, territory_pk: int | None = None) -> int:
+        cls = ROW_OF_KIND[kind]
+        stmt = select(func.count()).select_from(cls)
+        if territory_pk is not None:
+            stmt = stmt.where(cls.territory_pk == territory_pk)
+        return int(self.s.scalar(stmt))
