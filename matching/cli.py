@@ -35,7 +35,7 @@ app.add_typer(index_app, name="index")
 app.add_typer(recommend_app, name="recommend")
 
 out = Console()
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)
 DEMO_FILE = PACKAGE_DATA / "demo" / "sceaux-valley.json"
 DEFAULT_TERRITORY = "sceaux-valley"
 

@@ -1,0 +1,110 @@
+"""The four questions on the mini territory, with the real model, FAISS and SQLite."""
+
+from __future__ import annotations
+
+import pytest
+
+from matching.domain import Member, Stage
+from matching.errors import InvalidRequest, NotFound
+from matching.recommender import Recommender
+
+
+def ids(matches) -> list[str]:
+    return [m.id for m in matches]
+
+
+def check_explained(matches) -> None:
+    for m in matches:
+        assert 0 <= m.score <= 1 and m.reasons
+        assert m.breakdown and all(0 <= v <= 1 for v in m.breakdown.values())
+    assert [m.score for m in matches] == sorted((m.score for m in matches), reverse=True)
+
+
+def test_members_for_need(rec: Recommender) -> None:
+    matches = rec.members_for_need("mini", "p1-n1", k=8)
+    check_explained(matches)
+    assert matches[0].id == "m1"  # retired accountant for "tenir la trésorerie"
+    assert set(matches[0].breakdown) == {"semantic", "skills", "availability", "place", "load"}
+    assert any("trésorerie" in r for r in matches[0].reasons)
+    assert "m4" not in ids(matches)  # no consent
+    assert "m5" not in ids(matches)  # at maximum engagements
+
+
+def test_offerings_for_project_at_its_stage(rec: Recommender) -> None:
+    matches = rec.offerings_for_project("mini", "p1", k=5)
+    check_explained(matches)
+    assert matches[0].id == "banque-garantie" and matches[0].parent_id == "banque"
+    assert "labo-test" not in ids(matches)  # serves neither financement nor lancement
+    nxt = next(m for m in matches if m.id == "cowork-bureaux")
+    assert nxt.breakdown["stage"] == 0.5 and any("étape suivante" in r for r in nxt.reasons)
+
+
+def test_eligibility_filters_offerings(rec: Recommender) -> None:
+    project = rec.get_project("mini", "p1").model_copy(update={"legal_structure": False})
+    rec.upsert_projects("mini", [project])
+    assert "banque-pret" not in ids(rec.offerings_for_project("mini", "p1", k=5))
+
+
+def test_projects_for_partner(rec: Recommender) -> None:
+    matches = rec.projects_for_partner("mini", "cowork", k=5)
+    check_explained(matches)
+    assert ids(matches) == ["p3"]  # the only project at lancement/croissance
+    assert rec.projects_for_partner("mini", "labo", k=5)[0].id == "p2"
+
+
+def test_needs_for_member(rec: Recommender) -> None:
+    matches = rec.needs_for_member("mini", "m2", k=5)
+    check_explained(matches)
+    assert matches[0].id == "p3-n1" and matches[0].parent_id == "p3"
+    assert "p1-n2" not in ids(matches)  # closed
+
+
+def test_free_text(rec: Recommender) -> None:
+    guarantee = rec.search_text("mini", "il nous faut une garantie pour obtenir le prêt", "offerings", stage=Stage.FINANCEMENT, k=3)
+    assert guarantee[0].id == "banque-garantie"
+    office = rec.search_text("mini", "un bureau à Sceaux pour trois personnes", "offerings", k=3)
+    assert office[0].id == "cowork-bureaux"
+    assert rec.search_text("mini", "qui sait faire un potager ?", "members", k=3)[0].id == "m3"
+    with pytest.raises(InvalidRequest):
+        rec.search_text("mini", "   ", "members")
+
+
+def test_deleted_member_is_never_returned(rec: Recommender) -> None:
+    assert "m1" in ids(rec.members_for_need("mini", "p1-n1", k=8))
+    rec.delete_member("mini", "m1")
+    assert "m1" not in ids(rec.members_for_need("mini", "p1-n1", k=8))
+    assert "m1" not in ids(rec.search_text("mini", "Comptable à la retraite", "members", k=8))
+    with pytest.raises(NotFound):
+        rec.get_member("mini", "m1")
+
+
+def test_consent_change_applies_at_once(rec: Recommender) -> None:
+    m8 = rec.get_member("mini", "m8")
+    rec.upsert_members("mini", [m8.model_copy(update={"consent": False})])
+    assert "m8" not in ids(rec.members_for_need("mini", "p1-n1", k=8))
+
+
+def test_k_bounds_and_unknown_ids(rec: Recommender) -> None:
+    with pytest.raises(InvalidRequest):
+        rec.members_for_need("mini", "p1-n1", k=0)
+    with pytest.raises(NotFound):
+        rec.members_for_need("mini", "nope", k=3)
+    with pytest.raises(NotFound):
+        rec.members_for_need("autre", "p1-n1", k=3)
+
+
+def test_index_reopens_from_disk_and_repairs(rec: Recommender, settings, use_encoder) -> None:
+    again = Recommender(settings, encoder=use_encoder)
+    assert set(again.open().values()) == {"loaded"}
+    rec.index_path("member").unlink()
+    other = Recommender(settings, encoder=use_encoder)
+    assert other.open()["member"] == "rebuilt"
+    assert ids(other.members_for_need("mini", "p1-n1", k=1)) == ["m1"]
+    # a store written behind the index's back (e.g. crash before the index save) is detected
+    with other.store.transaction() as tx:
+        tx.upsert_member("mini", Member(id="late", display_name="L.", skills="comptable trésorière", consent=True))
+    third = Recommender(settings, encoder=use_encoder)
+    assert third.open()["member"] == "rebuilt"
+    assert "late" in ids(third.members_for_need("mini", "p1-n1", k=8))
+    health = third.health()
+    assert health["indexes"]["member"]["in_sync"] and health["indexes"]["member"]["count"] == 9

@@ -1,0 +1,87 @@
+from __future__ import annotations
+
+import pytest
+
+from matching.domain import Member, Need, Project, Territory
+from matching.errors import InvalidRequest, NotFound
+from matching.store import Store
+
+
+@pytest.fixture
+def store(tmp_path) -> Store:
+    s = Store(f"sqlite:///{tmp_path / 's.sqlite'}")
+    with s.transaction() as tx:
+        tx.upsert_territory(Territory(id="t", name="T"))
+        tx.upsert_territory(Territory(id="u", name="U"))
+    return s
+
+
+def member(**kw) -> Member:
+    return Member(**({"id": "m1", "display_name": "A B.", "skills": "comptable"} | kw))
+
+
+def test_sqlite_uses_wal(store) -> None:
+    with store.engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+
+
+def test_upsert_is_idempotent_by_external_id(store) -> None:
+    with store.transaction() as tx:
+        pk = tx.upsert_member("t", member())
+        assert tx.changes.upserted["member"] == {pk: "comptable"}
+    with store.transaction() as tx:
+        assert tx.upsert_member("t", member()) == pk
+        assert not tx.changes  # same text: nothing to re-embed
+    with store.transaction() as tx:
+        assert tx.upsert_member("t", member(hours_per_week=5)) == pk
+        assert not tx.changes  # only a non-text field changed
+        assert tx.get_member("t", "m1").hours_per_week == 5
+        assert tx.count("member") == 1
+
+
+def test_same_external_id_in_two_territories(store) -> None:
+    with store.transaction() as tx:
+        a = tx.upsert_member("t", member())
+        b = tx.upsert_member("u", member(skills="jardinier"))
+    assert a != b
+    with store.read() as tx:
+        assert tx.get_member("u", "m1").skills == "jardinier"
+
+
+def test_project_needs_are_replaced_keeping_ids(store) -> None:
+    n1, n2 = Need(id="n1", title="trésorerie"), Need(id="n2", title="affiche")
+    with store.transaction() as tx:
+        tx.upsert_project("t", Project(id="p", title="Épicerie", needs=[n1, n2]))
+        pks = dict(tx.changes.upserted["need"])
+    with store.transaction() as tx:
+        tx.upsert_project("t", Project(id="p", title="Épicerie", needs=[n1]))
+        assert tx.changes.removed["need"] == {pk for pk, t in pks.items() if t == "affiche"}
+    with store.read() as tx:
+        assert [n.id for n in tx.get_project("t", "p").needs] == ["n1"]
+
+
+def test_need_id_cannot_move_between_projects(store) -> None:
+    with store.transaction() as tx:
+        tx.upsert_project("t", Project(id="p", title="A", needs=[Need(id="n1", title="x")]))
+    with pytest.raises(InvalidRequest), store.transaction() as tx:
+        tx.upsert_project("t", Project(id="q", title="B", needs=[Need(id="n1", title="y")]))
+    with store.read() as tx:  # the failed transaction wrote nothing
+        with pytest.raises(NotFound):
+            tx.get_project("t", "q")
+
+
+def test_unknown_territory_and_entity(store) -> None:
+    with pytest.raises(NotFound, match="territoire"), store.transaction() as tx:
+        tx.upsert_member("nope", member())
+    with pytest.raises(NotFound, match="membre"), store.read() as tx:
+        tx.get_member("t", "absent")
+
+
+def test_delete_reports_removed_vectors(store) -> None:
+    with store.transaction() as tx:
+        pk = tx.upsert_member("t", member())
+    with store.transaction() as tx:
+        tx.delete_member("t", "m1")
+        assert tx.changes.removed["member"] == {pk}
+    with store.read() as tx:
+        assert tx.count("member") == 0
