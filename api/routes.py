@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response
 
-from api.deps import K, EntityId, Rec, TerritoryId
+from api.deps import EntityId, K, Rec, TerritoryId
 from api.schemas import Health, MatchList, Problem, SearchRequest
 from matching.domain import Member, Partner, Project, Territory
 from matching.errors import InvalidRequest
@@ -27,97 +27,193 @@ def health(rec: Rec) -> dict:
 
 
 # -- territories -----------------------------------------------------------------------------
-@router.put("/territories/{territory_id}", tags=["territoires"], summary="Créer ou mettre à jour un territoire", response_model=Territory, responses=R422)
+@router.put(
+    "/territories/{territory_id}",
+    tags=["territoires"],
+    summary="Créer ou mettre à jour un territoire",
+    response_model=Territory,
+    responses=R422,
+)
 def put_territory(territory_id: TerritoryId, body: Territory, rec: Rec) -> Territory:
     _same_id(territory_id, body.id)
     rec.upsert_territory(body)
     return body
 
 
-@router.get("/territories/{territory_id}", tags=["territoires"], summary="Lire un territoire", response_model=Territory, responses=ERR)
+@router.get(
+    "/territories/{territory_id}", tags=["territoires"], summary="Lire un territoire", response_model=Territory, responses=ERR
+)
 def get_territory(territory_id: TerritoryId, rec: Rec) -> Territory:
     return rec.get_territory(territory_id)
 
 
 # -- members -------------------------------------------------------------------------------------
-@router.put("/territories/{territory_id}/members/{member_id}", tags=["membres"], summary="Créer ou mettre à jour un membre", response_model=Member, responses=ERR)
+@router.put(
+    "/territories/{territory_id}/members/{member_id}",
+    tags=["membres"],
+    summary="Créer ou mettre à jour un membre",
+    response_model=Member,
+    responses=ERR,
+)
 def put_member(territory_id: TerritoryId, member_id: EntityId, body: Member, rec: Rec) -> Member:
     _same_id(member_id, body.id)
     rec.upsert_members(territory_id, [body])
     return body
 
 
-@router.get("/territories/{territory_id}/members/{member_id}", tags=["membres"], summary="Lire un membre", response_model=Member, responses=ERR)
+@router.get(
+    "/territories/{territory_id}/members/{member_id}",
+    tags=["membres"],
+    summary="Lire un membre",
+    response_model=Member,
+    responses=ERR,
+)
 def get_member(territory_id: TerritoryId, member_id: EntityId, rec: Rec) -> Member:
     return rec.get_member(territory_id, member_id)
 
 
-@router.delete("/territories/{territory_id}/members/{member_id}", tags=["membres"], summary="Supprimer un membre (et son vecteur)", status_code=204, responses=ERR)
+@router.delete(
+    "/territories/{territory_id}/members/{member_id}",
+    tags=["membres"],
+    summary="Supprimer un membre (et son vecteur)",
+    status_code=204,
+    responses=ERR,
+)
 def delete_member(territory_id: TerritoryId, member_id: EntityId, rec: Rec) -> Response:
     rec.delete_member(territory_id, member_id)
     return Response(status_code=204)
 
 
 # -- projects -------------------------------------------------------------------------------------
-@router.put("/territories/{territory_id}/projects/{project_id}", tags=["projets"], summary="Créer ou mettre à jour un projet et ses appels à compétences", response_model=Project, responses=ERR)
+@router.put(
+    "/territories/{territory_id}/projects/{project_id}",
+    tags=["projets"],
+    summary="Créer ou mettre à jour un projet et ses appels à compétences",
+    response_model=Project,
+    responses=ERR,
+)
 def put_project(territory_id: TerritoryId, project_id: EntityId, body: Project, rec: Rec) -> Project:
     _same_id(project_id, body.id)
     rec.upsert_projects(territory_id, [body])
     return body
 
 
-@router.get("/territories/{territory_id}/projects/{project_id}", tags=["projets"], summary="Lire un projet", response_model=Project, responses=ERR)
+@router.get(
+    "/territories/{territory_id}/projects/{project_id}",
+    tags=["projets"],
+    summary="Lire un projet",
+    response_model=Project,
+    responses=ERR,
+)
 def get_project(territory_id: TerritoryId, project_id: EntityId, rec: Rec) -> Project:
     return rec.get_project(territory_id, project_id)
 
 
-@router.delete("/territories/{territory_id}/projects/{project_id}", tags=["projets"], summary="Supprimer un projet et ses besoins", status_code=204, responses=ERR)
+@router.delete(
+    "/territories/{territory_id}/projects/{project_id}",
+    tags=["projets"],
+    summary="Supprimer un projet et ses besoins",
+    status_code=204,
+    responses=ERR,
+)
 def delete_project(territory_id: TerritoryId, project_id: EntityId, rec: Rec) -> Response:
     rec.delete_project(territory_id, project_id)
     return Response(status_code=204)
 
 
 # -- partners -------------------------------------------------------------------------------------
-@router.put("/territories/{territory_id}/partners/{partner_id}", tags=["partenaires"], summary="Créer ou mettre à jour un partenaire et ses offres", response_model=Partner, responses=ERR)
+@router.put(
+    "/territories/{territory_id}/partners/{partner_id}",
+    tags=["partenaires"],
+    summary="Créer ou mettre à jour un partenaire et ses offres",
+    response_model=Partner,
+    responses=ERR,
+)
 def put_partner(territory_id: TerritoryId, partner_id: EntityId, body: Partner, rec: Rec) -> Partner:
     _same_id(partner_id, body.id)
     rec.upsert_partners(territory_id, [body])
     return body
 
 
-@router.get("/territories/{territory_id}/partners/{partner_id}", tags=["partenaires"], summary="Lire un partenaire", response_model=Partner, responses=ERR)
+@router.get(
+    "/territories/{territory_id}/partners/{partner_id}",
+    tags=["partenaires"],
+    summary="Lire un partenaire",
+    response_model=Partner,
+    responses=ERR,
+)
 def get_partner(territory_id: TerritoryId, partner_id: EntityId, rec: Rec) -> Partner:
     return rec.get_partner(territory_id, partner_id)
 
 
-@router.delete("/territories/{territory_id}/partners/{partner_id}", tags=["partenaires"], summary="Supprimer un partenaire et ses offres", status_code=204, responses=ERR)
+@router.delete(
+    "/territories/{territory_id}/partners/{partner_id}",
+    tags=["partenaires"],
+    summary="Supprimer un partenaire et ses offres",
+    status_code=204,
+    responses=ERR,
+)
 def delete_partner(territory_id: TerritoryId, partner_id: EntityId, rec: Rec) -> Response:
     rec.delete_partner(territory_id, partner_id)
     return Response(status_code=204)
 
 
 # -- the four questions ------------------------------------------------------------------------------
-@router.get("/territories/{territory_id}/needs/{need_id}/members", tags=["questions"], summary="Qui pourrait répondre à cet appel à compétences ?", response_model=MatchList, responses=ERR)
+@router.get(
+    "/territories/{territory_id}/needs/{need_id}/members",
+    tags=["questions"],
+    summary="Qui pourrait répondre à cet appel à compétences ?",
+    response_model=MatchList,
+    responses=ERR,
+)
 def members_for_need(territory_id: TerritoryId, need_id: EntityId, rec: Rec, k: K = 10) -> MatchList:
     return MatchList(question="members_for_need", subject_id=need_id, matches=rec.members_for_need(territory_id, need_id, k))
 
 
-@router.get("/territories/{territory_id}/projects/{project_id}/offerings", tags=["questions"], summary="Quelles offres de partenaires pour ce projet, à son étape et à la suivante ?", response_model=MatchList, responses=ERR)
+@router.get(
+    "/territories/{territory_id}/projects/{project_id}/offerings",
+    tags=["questions"],
+    summary="Quelles offres de partenaires pour ce projet, à son étape et à la suivante ?",
+    response_model=MatchList,
+    responses=ERR,
+)
 def offerings_for_project(territory_id: TerritoryId, project_id: EntityId, rec: Rec, k: K = 10) -> MatchList:
-    return MatchList(question="offerings_for_project", subject_id=project_id, matches=rec.offerings_for_project(territory_id, project_id, k))
+    return MatchList(
+        question="offerings_for_project", subject_id=project_id, matches=rec.offerings_for_project(territory_id, project_id, k)
+    )
 
 
-@router.get("/territories/{territory_id}/partners/{partner_id}/projects", tags=["questions"], summary="Quels projets ce partenaire devrait-il regarder ?", response_model=MatchList, responses=ERR)
+@router.get(
+    "/territories/{territory_id}/partners/{partner_id}/projects",
+    tags=["questions"],
+    summary="Quels projets ce partenaire devrait-il regarder ?",
+    response_model=MatchList,
+    responses=ERR,
+)
 def projects_for_partner(territory_id: TerritoryId, partner_id: EntityId, rec: Rec, k: K = 10) -> MatchList:
-    return MatchList(question="projects_for_partner", subject_id=partner_id, matches=rec.projects_for_partner(territory_id, partner_id, k))
+    return MatchList(
+        question="projects_for_partner", subject_id=partner_id, matches=rec.projects_for_partner(territory_id, partner_id, k)
+    )
 
 
-@router.get("/territories/{territory_id}/members/{member_id}/needs", tags=["questions"], summary="Quels appels à compétences ouverts pour ce membre ?", response_model=MatchList, responses=ERR)
+@router.get(
+    "/territories/{territory_id}/members/{member_id}/needs",
+    tags=["questions"],
+    summary="Quels appels à compétences ouverts pour ce membre ?",
+    response_model=MatchList,
+    responses=ERR,
+)
 def needs_for_member(territory_id: TerritoryId, member_id: EntityId, rec: Rec, k: K = 10) -> MatchList:
     return MatchList(question="needs_for_member", subject_id=member_id, matches=rec.needs_for_member(territory_id, member_id, k))
 
 
-@router.post("/territories/{territory_id}/search", tags=["questions"], summary="Essayer une description en texte libre", response_model=MatchList, responses=ERR)
+@router.post(
+    "/territories/{territory_id}/search",
+    tags=["questions"],
+    summary="Essayer une description en texte libre",
+    response_model=MatchList,
+    responses=ERR,
+)
 def search(territory_id: TerritoryId, body: SearchRequest, rec: Rec) -> MatchList:
     matches = rec.search_text(territory_id, body.text, body.target, stage=body.stage, k=body.k)
     return MatchList(question=f"search:{body.target}", subject_id="texte libre", matches=matches)

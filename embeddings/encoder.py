@@ -114,7 +114,7 @@ class SentenceTransformerEncoder:
             from sentence_transformers import SentenceTransformer
 
             self._model = SentenceTransformer(path, device="cpu")
-        except Exception as exc:  # noqa: BLE001 - any load failure is a configuration error
+        except Exception as exc:
             raise EncoderError(f"modèle sentence-transformers introuvable hors ligne : {model!r} ({exc})") from exc
         self.model_id = model_id
         self.dim = int(self._model.get_embedding_dimension())

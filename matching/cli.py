@@ -13,7 +13,7 @@ import json
 import logging
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, ClassVar
 
 import typer
 from rich.console import Console
@@ -41,14 +41,14 @@ DEFAULT_TERRITORY = "sceaux-valley"
 
 
 class _State:
-    overrides: dict[str, Any] = {}
+    overrides: ClassVar[dict[str, Any]] = {}
 
 
 def settings() -> Settings:
     return Settings(**_State.overrides)
 
 
-def _recommender(open_indexes: bool = True):  # noqa: ANN202 - heavy import kept local
+def _recommender(open_indexes: bool = True):
     from matching.recommender import Recommender
 
     rec = Recommender(settings())
@@ -66,7 +66,10 @@ def _fail(message: str, code: int = 2) -> typer.Exit:
 def main(
     data_dir: Annotated[Path | None, typer.Option(help="Dossier des fichiers d'exécution (MAILLAGE_DATA_DIR).")] = None,
     database_url: Annotated[str | None, typer.Option(help="URL SQLAlchemy du stockage (MAILLAGE_DATABASE_URL).")] = None,
-    encoder: Annotated[str | None, typer.Option(help="Encodeur : use-multilingual, minilm ou un modèle sentence-transformers (MAILLAGE_ENCODER).")] = None,
+    encoder: Annotated[
+        str | None,
+        typer.Option(help="Encodeur : use-multilingual, minilm ou un modèle sentence-transformers (MAILLAGE_ENCODER)."),
+    ] = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Journal détaillé.")] = False,
 ) -> None:
     """Options communes à toutes les commandes (elles priment sur les variables d'environnement)."""
@@ -86,8 +89,12 @@ def demo(
 @app.command()
 def ingest(
     file: Annotated[Path, typer.Argument(help="Fichier JSON (document de territoire ou liste), JSON Lines ou CSV.")],
-    kind: Annotated[str | None, typer.Option(help="Type des lignes : member, project, partner (déduit du nom de fichier sinon).")] = None,
-    territory: Annotated[str | None, typer.Option(help="Territoire des lignes (obligatoire hors document de territoire).")] = None,
+    kind: Annotated[
+        str | None, typer.Option(help="Type des lignes : member, project, partner (déduit du nom de fichier sinon).")
+    ] = None,
+    territory: Annotated[
+        str | None, typer.Option(help="Territoire des lignes (obligatoire hors document de territoire).")
+    ] = None,
 ) -> None:
     """Importer un fichier. Une ligne invalide arrête tout : rien de ce fichier n'est écrit."""
     _ingest(file, kind=kind, territory=territory)
@@ -160,25 +167,45 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Sortie JSON au lieu d'un 
 
 
 @recommend_app.command("members")
-def rec_members(need: Annotated[str, typer.Option(help="Identifiant de l'appel à compétences.")], territory: TerritoryOpt = DEFAULT_TERRITORY, k: KOpt = 10, as_json: JsonOpt = False) -> None:
+def rec_members(
+    need: Annotated[str, typer.Option(help="Identifiant de l'appel à compétences.")],
+    territory: TerritoryOpt = DEFAULT_TERRITORY,
+    k: KOpt = 10,
+    as_json: JsonOpt = False,
+) -> None:
     """Qui pourrait répondre à cet appel à compétences ?"""
     _ask(f"Membres pour {need}", "members_for_need", territory, need, k=k, as_json=as_json)
 
 
 @recommend_app.command("offerings")
-def rec_offerings(project: Annotated[str, typer.Option(help="Identifiant du projet.")], territory: TerritoryOpt = DEFAULT_TERRITORY, k: KOpt = 10, as_json: JsonOpt = False) -> None:
+def rec_offerings(
+    project: Annotated[str, typer.Option(help="Identifiant du projet.")],
+    territory: TerritoryOpt = DEFAULT_TERRITORY,
+    k: KOpt = 10,
+    as_json: JsonOpt = False,
+) -> None:
     """Quelles offres de partenaires pour ce projet (étape actuelle et suivante) ?"""
     _ask(f"Offres pour {project}", "offerings_for_project", territory, project, k=k, as_json=as_json)
 
 
 @recommend_app.command("projects")
-def rec_projects(partner: Annotated[str, typer.Option(help="Identifiant du partenaire.")], territory: TerritoryOpt = DEFAULT_TERRITORY, k: KOpt = 10, as_json: JsonOpt = False) -> None:
+def rec_projects(
+    partner: Annotated[str, typer.Option(help="Identifiant du partenaire.")],
+    territory: TerritoryOpt = DEFAULT_TERRITORY,
+    k: KOpt = 10,
+    as_json: JsonOpt = False,
+) -> None:
     """Quels projets ce partenaire devrait-il regarder ?"""
     _ask(f"Projets pour {partner}", "projects_for_partner", territory, partner, k=k, as_json=as_json)
 
 
 @recommend_app.command("needs")
-def rec_needs(member: Annotated[str, typer.Option(help="Identifiant du membre.")], territory: TerritoryOpt = DEFAULT_TERRITORY, k: KOpt = 10, as_json: JsonOpt = False) -> None:
+def rec_needs(
+    member: Annotated[str, typer.Option(help="Identifiant du membre.")],
+    territory: TerritoryOpt = DEFAULT_TERRITORY,
+    k: KOpt = 10,
+    as_json: JsonOpt = False,
+) -> None:
     """Quels appels à compétences ouverts pour ce membre ?"""
     _ask(f"Besoins pour {member}", "needs_for_member", territory, member, k=k, as_json=as_json)
 
@@ -196,6 +223,30 @@ def rec_text(
     if target not in ("members", "needs", "offerings", "projects"):
         raise _fail(f"--target {target!r} : attendu members, needs, offerings ou projects")
     _ask(f"« {text} » → {target}", "search_text", territory, text, target, stage=stage, k=k, as_json=as_json)
+
+
+@app.command("eval")
+def eval_(
+    corpus: Annotated[Path, typer.Option(help='Corpus JSON Lines : {"id", "text"} par ligne.')],
+    queries: Annotated[Path, typer.Option(help='Requêtes JSON Lines : {"id", "text", "relevant": [ids]} par ligne.')],
+    k: Annotated[int, typer.Option("--k", "-k", min=1, max=1000, help="Profondeur des métriques (recall@k, ndcg@k).")] = 10,
+    encoder: Annotated[str | None, typer.Option(help="Encodeur (sinon MAILLAGE_ENCODER).")] = None,
+    weights: Annotated[Path | None, typer.Option(help="Fichier de poids JSON (sinon celui du service).")] = None,
+    limit: Annotated[int | None, typer.Option(help="N'évaluer que les N premières requêtes.", min=1)] = None,
+) -> None:
+    """Mesurer le classement du service sur un banc d'essai (JSON sur la sortie standard, progression sur stderr)."""
+    from matching.evaluation import BenchmarkError, run_benchmark
+    from matching.scoring import Weights
+
+    overrides = dict(_State.overrides)
+    if encoder:
+        overrides["encoder"] = encoder
+    try:
+        w = Weights.load(weights) if weights else None
+        result = run_benchmark(corpus, queries, k=k, settings=Settings(**overrides), weights=w, limit=limit, show_progress=True)
+    except (BenchmarkError, MaillageError, OSError, ValueError) as exc:
+        raise _fail(str(exc)) from None
+    print(json.dumps(result, ensure_ascii=False))
 
 
 @app.command()

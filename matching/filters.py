@@ -24,9 +24,7 @@ def available_members(tx: Tx, territory_pk: int) -> set[int]:
 
 def open_needs(tx: Tx, territory_pk: int, today: dt.date | None = None) -> set[int]:
     today = today or dt.date.today()
-    rows = tx.s.execute(
-        select(NeedRow.pk, NeedRow.data).where(NeedRow.territory_pk == territory_pk, NeedRow.status == "open")
-    )
+    rows = tx.s.execute(select(NeedRow.pk, NeedRow.data).where(NeedRow.territory_pk == territory_pk, NeedRow.status == "open"))
     return {pk for pk, data in rows if not data.get("deadline") or dt.date.fromisoformat(data["deadline"]) >= today}
 
 

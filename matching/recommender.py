@@ -430,7 +430,9 @@ class Recommender:
             )
         return self._rank(matches, k)
 
-    def search_text(self, territory_id: str, text: str, target: Target, *, stage: Stage | None = None, k: int = 10) -> list[Match]:
+    def search_text(
+        self, territory_id: str, text: str, target: Target, *, stage: Stage | None = None, k: int = 10
+    ) -> list[Match]:
         """Free text against members, needs, offerings or projects (optionally at a stage)."""
         k = self._k(k)
         if not text.strip():
@@ -483,4 +485,4 @@ def _parent(kind: str, row: Any) -> tuple[str, str | None]:
     return row.data["title"], None
 
 
-__all__ = ["Recommender", "Target", "NeedRow", "OfferingRow", "ProjectRow"]
+__all__ = ["NeedRow", "OfferingRow", "ProjectRow", "Recommender", "Target"]

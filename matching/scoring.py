@@ -148,13 +148,13 @@ def member_reasons(member: Member, need: Need, need_text: str, commune: str | No
         reasons.append("profil : " + ", ".join(member.skill_tags[:3]))
     else:
         reasons.append("profil proche : " + _excerpt(member.skills or member.bio))
-    reasons.append(
-        f"disponibilité : {_fmt_hours(member.hours_per_week)}/sem. pour {_fmt_hours(need.hours_per_week)} demandées"
-    )
+    reasons.append(f"disponibilité : {_fmt_hours(member.hours_per_week)}/sem. pour {_fmt_hours(need.hours_per_week)} demandées")
     if need.remote and member.remote_ok:
         reasons.append("lieu : à distance possible")
     elif member.commune:
-        reasons.append(f"lieu : habite {member.commune}" + (f" (projet à {commune})" if commune and comps.get("place", 0) < 1 else ""))
+        reasons.append(
+            f"lieu : habite {member.commune}" + (f" (projet à {commune})" if commune and comps.get("place", 0) < 1 else "")
+        )
     if member.active_engagements:
         reasons.append(f"déjà engagé·e sur {member.active_engagements} mission(s) sur {member.max_engagements}")
     return reasons

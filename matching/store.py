@@ -38,7 +38,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship
 
-from matching.domain import Member, Need, Offering, Partner, Project, Territory
+from matching.domain import Member, Need, Partner, Project, Territory
 from matching.errors import InvalidRequest, NotFound
 
 # Entity kinds that are embedded and indexed (one FAISS index each).
@@ -401,3 +401,27 @@ class Tx:
         if territory_pk is not None:
             stmt = stmt.where(cls.territory_pk == territory_pk)
         return int(self.s.scalar(stmt))
+
+
+def to_frame(store: Store, kind: str, territory_id: str | None = None):
+    """One row per entity of ``kind`` (member, project, need, offering), columns = document fields.
+
+    Example:
+        >>> to_frame(store, "member", "sceaux-valley")[["id", "commune"]].head()  # doctest: +SKIP
+    """
+    import pandas as pd
+
+    with store.read() as tx:
+        tpk = tx.territory_pk(territory_id) if territory_id else None
+        rows = tx.rows(kind, tpk)
+        records = []
+        for r in rows:
+            rec = dict(r.data)
+            rec.pop("needs", None)
+            rec.pop("offerings", None)
+            if kind == "need":
+                rec["project_id"] = r.project.ext_id
+            elif kind == "offering":
+                rec["partner_id"] = r.partner.ext_id
+            records.append(rec)
+    return pd.DataFrame.from_records(records)

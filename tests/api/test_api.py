@@ -52,7 +52,13 @@ def test_unknown_ids_are_404(client) -> None:
 
 
 def test_member_crud_and_delete_then_recommend(client) -> None:
-    new = {"id": "m9", "display_name": "Zoé F.", "skills": "Trésorière bénévole, comptabilité associative", "consent": True, "hours_per_week": 5}
+    new = {
+        "id": "m9",
+        "display_name": "Zoé F.",
+        "skills": "Trésorière bénévole, comptabilité associative",
+        "consent": True,
+        "hours_per_week": 5,
+    }
     r = client.put("/territories/mini/members/m9", json=new)
     assert r.status_code == 200, r.text
     assert client.get("/territories/mini/members/m9").json()["skills"] == new["skills"]
@@ -79,14 +85,29 @@ def test_bad_payloads_are_422_with_the_field(client) -> None:
 
 def test_project_and_partner_crud(client) -> None:
     project = {
-        "id": "p9", "title": "Fab lab de quartier", "description": "Imprimantes 3D et ateliers.", "stage": "lancement",
-        "commune": "Sceaux", "legal_structure": True,
+        "id": "p9",
+        "title": "Fab lab de quartier",
+        "description": "Imprimantes 3D et ateliers.",
+        "stage": "lancement",
+        "commune": "Sceaux",
+        "legal_structure": True,
         "needs": [{"id": "p9-n1", "title": "Animer les ateliers d'impression 3D", "hours_per_week": 2}],
     }
     assert client.put("/territories/mini/projects/p9", json=project).status_code == 200
     assert client.get("/territories/mini/projects/p9").json()["needs"][0]["id"] == "p9-n1"
-    partner = {"id": "fab", "name": "Réseau des fab labs", "offerings": [
-        {"id": "fab-machines", "title": "Accès aux machines", "text": "Découpe laser et impression 3D", "stages": ["lancement"], "kind": "space"}]}
+    partner = {
+        "id": "fab",
+        "name": "Réseau des fab labs",
+        "offerings": [
+            {
+                "id": "fab-machines",
+                "title": "Accès aux machines",
+                "text": "Découpe laser et impression 3D",
+                "stages": ["lancement"],
+                "kind": "space",
+            }
+        ],
+    }
     assert client.put("/territories/mini/partners/fab", json=partner).status_code == 200
     got = client.get("/territories/mini/partners/fab/projects").json()["matches"]
     assert got[0]["id"] == "p9"

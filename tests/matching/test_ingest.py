@@ -21,7 +21,9 @@ def test_bad_row_reports_line_and_field(tmp_path, mini_doc) -> None:
     mini_doc["members"][3]["hours_per_week"] = "beaucoup"
     path = tmp_path / "bad.json"
     path.write_text(json.dumps(mini_doc, ensure_ascii=False, indent=1), encoding="utf-8")
-    expected_line = path.read_text(encoding="utf-8").splitlines().index('   "id": "m4",')  # 0-based line of the id -> object starts one line above
+    expected_line = (
+        path.read_text(encoding="utf-8").splitlines().index('   "id": "m4",')
+    )  # 0-based line of the id -> object starts one line above
     with pytest.raises(IngestError) as info:
         read_file(path)
     assert info.value.field == "hours_per_week"
@@ -83,6 +85,6 @@ def _dump(path) -> list:
 
     with sqlite3.connect(path) as conn:
         return [
-            conn.execute(f"SELECT * FROM {t} ORDER BY 1").fetchall()  # noqa: S608 - fixed table names
+            conn.execute(f"SELECT * FROM {t} ORDER BY 1").fetchall()
             for t in ("territories", "members", "projects", "needs", "partners", "offerings")
         ]

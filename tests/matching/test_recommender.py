@@ -60,7 +60,9 @@ def test_needs_for_member(rec: Recommender) -> None:
 
 
 def test_free_text(rec: Recommender) -> None:
-    guarantee = rec.search_text("mini", "il nous faut une garantie pour obtenir le prêt", "offerings", stage=Stage.FINANCEMENT, k=3)
+    guarantee = rec.search_text(
+        "mini", "il nous faut une garantie pour obtenir le prêt", "offerings", stage=Stage.FINANCEMENT, k=3
+    )
     assert guarantee[0].id == "banque-garantie"
     office = rec.search_text("mini", "un bureau à Sceaux pour trois personnes", "offerings", k=3)
     assert office[0].id == "cowork-bureaux"

@@ -65,9 +65,8 @@ def test_need_id_cannot_move_between_projects(store) -> None:
         tx.upsert_project("t", Project(id="p", title="A", needs=[Need(id="n1", title="x")]))
     with pytest.raises(InvalidRequest), store.transaction() as tx:
         tx.upsert_project("t", Project(id="q", title="B", needs=[Need(id="n1", title="y")]))
-    with store.read() as tx:  # the failed transaction wrote nothing
-        with pytest.raises(NotFound):
-            tx.get_project("t", "q")
+    with store.read() as tx, pytest.raises(NotFound):  # the failed transaction wrote nothing
+        tx.get_project("t", "q")
 
 
 def test_unknown_territory_and_entity(store) -> None:

@@ -1,0 +1,216 @@
+"""Retrieval metrics and the benchmark runner behind ``maillage eval``.
+
+The runner pushes a generic corpus through the **product's own pipeline**: documents are
+ingested as consenting members of a dedicated territory (same store, encoder, cache,
+FAISS index, lexical channel and scoring as the service), each query goes through
+``Recommender.search_text(..., "members")``, and the ranking is scored against the
+relevant ids.
+
+Input format (JSON Lines, UTF-8):
+
+- corpus: one ``{"id": str, "text": str}`` per line;
+- queries: one ``{"id": str, "text": str, "relevant": [ids]}`` per line.
+
+Example:
+    >>> ndcg_at_k(["a", "b", "c"], {"b"}, k=10)
+    0.6309297535714575
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from matching.errors import MaillageError
+
+# -- metrics -------------------------------------------------------------------------------
+
+
+def recall_at_k(ranked: Sequence[str], relevant: set[str], k: int) -> float:
+    """Share of the relevant ids found in the first k."""
+    if not relevant:
+        return 0.0
+    return len(set(ranked[:k]) & relevant) / len(relevant)
+
+
+def ndcg_at_k(ranked: Sequence[str], relevant: set[str], k: int) -> float:
+    """Binary-relevance nDCG@k (log2 discount, ideal = all relevant first)."""
+    dcg = sum(1.0 / math.log2(i + 2) for i, doc in enumerate(ranked[:k]) if doc in relevant)
+    ideal = sum(1.0 / math.log2(i + 2) for i in range(min(k, len(relevant))))
+    return dcg / ideal if ideal else 0.0
+
+
+def reciprocal_rank(ranked: Sequence[str], relevant: set[str]) -> float:
+    """1 / rank of the first relevant id (0 if none is ranked)."""
+    for i, doc in enumerate(ranked):
+        if doc in relevant:
+            return 1.0 / (i + 1)
+    return 0.0
+
+
+def score_rankings(rankings: dict[str, list[str]], qrels: dict[str, set[str]], k: int = 10) -> dict[str, float]:
+    """Mean recall@k, nDCG@k and MRR over the queries of ``qrels``."""
+    n = len(qrels)
+    if n == 0:
+        raise BenchmarkError("aucune requête à évaluer")
+    return {
+        f"recall@{k}": sum(recall_at_k(rankings.get(q, []), rel, k) for q, rel in qrels.items()) / n,
+        f"ndcg@{k}": sum(ndcg_at_k(rankings.get(q, []), rel, k) for q, rel in qrels.items()) / n,
+        "mrr": sum(reciprocal_rank(rankings.get(q, []), rel) for q, rel in qrels.items()) / n,
+        "n_queries": n,
+    }
+
+
+# -- input files -----------------------------------------------------------------------------
+
+
+class BenchmarkError(MaillageError, ValueError):
+    """A benchmark file is malformed (the message names the file, line and field)."""
+
+
+@dataclass(frozen=True)
+class Query:
+    id: str
+    text: str
+    relevant: frozenset[str]
+
+
+def _read_jsonl(path: Path, required: dict[str, type]) -> list[dict[str, Any]]:
+    rows = []
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except FileNotFoundError:
+        raise BenchmarkError(f"{path}: fichier introuvable") from None
+    except UnicodeDecodeError:
+        raise BenchmarkError(f"{path}: le fichier n'est pas en UTF-8") from None
+    for no, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise BenchmarkError(f"{path.name}, ligne {no} : JSON invalide ({exc.msg})") from None
+        if not isinstance(row, dict):
+            raise BenchmarkError(f"{path.name}, ligne {no} : un objet JSON est attendu")
+        for name, typ in required.items():
+            if name not in row:
+                raise BenchmarkError(f"{path.name}, ligne {no}, champ {name!r} : manquant")
+            if not isinstance(row[name], typ):
+                raise BenchmarkError(f"{path.name}, ligne {no}, champ {name!r} : {typ.__name__} attendu")
+        if "relevant" in required and not all(isinstance(r, str) for r in row["relevant"]):
+            raise BenchmarkError(f"{path.name}, ligne {no}, champ 'relevant' : liste d'identifiants (str) attendue")
+        if not row["text"].strip():
+            raise BenchmarkError(f"{path.name}, ligne {no}, champ 'text' : vide")
+        rows.append(row)
+    if not rows:
+        raise BenchmarkError(f"{path.name} : aucune ligne")
+    return rows
+
+
+def read_corpus(path: str | Path) -> dict[str, str]:
+    rows = _read_jsonl(Path(path), {"id": str, "text": str})
+    corpus: dict[str, str] = {}
+    for no, row in enumerate(rows, start=1):
+        if row["id"] in corpus:
+            raise BenchmarkError(f"{Path(path).name} : identifiant en double {row['id']!r} (ligne {no})")
+        corpus[row["id"]] = row["text"]
+    return corpus
+
+
+def read_queries(path: str | Path) -> list[Query]:
+    rows = _read_jsonl(Path(path), {"id": str, "text": str, "relevant": list})
+    return [Query(r["id"], r["text"], frozenset(r["relevant"])) for r in rows]
+
+
+# -- runner -------------------------------------------------------------------------------------
+
+EVAL_TERRITORY = "eval"
+
+
+def _corpus_key(corpus: dict[str, str]) -> str:
+    h = hashlib.sha256()
+    for doc_id, text in corpus.items():
+        h.update(doc_id.encode() + b"\0" + text.encode() + b"\0")
+    return h.hexdigest()[:16]
+
+
+def run_benchmark(
+    corpus_path: str | Path,
+    queries_path: str | Path,
+    *,
+    k: int = 10,
+    settings: Any = None,
+    weights: Any = None,
+    limit: int | None = None,
+    progress: Callable[[int, int], None] | None = None,
+    show_progress: bool = False,
+) -> dict[str, Any]:
+    """Evaluate the product's free-text ranking on a corpus and its queries.
+
+    Documents are stored as members of a territory ``eval`` in a store of their own
+    under ``<data dir>/eval/<corpus hash>/`` (re-runs reuse its vector cache).
+    """
+    from matching.domain import Member, Territory
+    from matching.ingest import Batch
+    from matching.recommender import Recommender
+    from matching.settings import Settings
+
+    corpus = read_corpus(corpus_path)
+    queries = read_queries(queries_path)
+    if limit:
+        queries = queries[:limit]
+    unknown = {r for q in queries for r in q.relevant} - set(corpus)
+    if unknown:
+        raise BenchmarkError(f"identifiants 'relevant' absents du corpus : {sorted(unknown)[:5]}")
+    base = settings or Settings()
+    # member ids must match the id pattern; keep a mapping back to the corpus ids
+    ext = {doc_id: f"d{i}" for i, doc_id in enumerate(corpus)}
+    back = {v: k_ for k_, v in ext.items()}
+    eval_dir = base.data_dir / "eval" / f"{_corpus_key(corpus)}-{base.encoder.replace('/', '_').replace(':', '_')}"
+    eval_settings = base.model_copy(
+        update={"data_dir": eval_dir, "database_url": f"sqlite:///{eval_dir / 'eval.sqlite'}", "max_k": max(k, base.max_k)}
+    )
+    rec = Recommender(eval_settings, weights=weights)
+    t0 = time.perf_counter()
+    try:
+        rec.open()
+        batch = Batch(territories=[Territory(id=EVAL_TERRITORY, name="Évaluation")])
+        batch.members = [
+            (EVAL_TERRITORY, Member(id=ext[d], display_name=d[:200], skills=text[:4000], consent=True, max_engagements=1))
+            for d, text in corpus.items()
+        ]
+        rec.ingest(batch, progress=show_progress)
+        t_index = time.perf_counter() - t0
+        rankings: dict[str, list[str]] = {}
+        iterator: Any = queries
+        if show_progress:
+            from tqdm.auto import tqdm
+
+            iterator = tqdm(queries, desc="Requêtes", unit="requête")
+        t1 = time.perf_counter()
+        for i, q in enumerate(iterator):
+            matches = rec.search_text(EVAL_TERRITORY, q.text, "members", k=k)
+            rankings[q.id] = [back[m.id] for m in matches]
+            if progress:
+                progress(i + 1, len(queries))
+        t_query = time.perf_counter() - t1
+        result = score_rankings(rankings, {q.id: set(q.relevant) for q in queries}, k=k)
+        result["config"] = {
+            "encoder": rec.encoder.model_id,
+            "weights": rec.weights.free_text,
+            "fusion": rec.weights.model_dump().get("retrieval"),
+            "k": k,
+            "corpus": str(corpus_path),
+            "queries": str(queries_path),
+            "n_documents": len(corpus),
+        }
+        result["timing_s"] = {"index": round(t_index, 2), "queries": round(t_query, 2)}
+        return result
+    finally:
+        rec.close()
