@@ -313,6 +313,9 @@ class Recommender:
                 "place": scoring.place(member, need.remote, project.commune),
                 "load": scoring.load(member),
             }
+            shared = scoring.causes(member.causes, project.causes)
+            if shared is not None:
+                comps["causes"] = shared
             matches.append(
                 Match(
                     id=member.id,
@@ -320,7 +323,7 @@ class Recommender:
                     label=member.display_name,
                     score=scoring.combine(comps, weights),
                     breakdown=comps,
-                    reasons=scoring.member_reasons(member, need, need_text, project.commune, comps),
+                    reasons=scoring.member_reasons(member, need, need_text, project.commune, comps, project.causes),
                 )
             )
         return self._rank(matches, k)
@@ -417,6 +420,9 @@ class Recommender:
                 "availability": scoring.availability(member.hours_per_week, need.hours_per_week),
                 "place": scoring.place(member, need.remote, pdata.get("commune")),
             }
+            shared = scoring.causes(member.causes, pdata.get("causes", []))
+            if shared is not None:
+                comps["causes"] = shared
             matches.append(
                 Match(
                     id=need.id,

@@ -23,6 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from matching import text as textlib
 from matching.domain import OFFERING_KIND_LABELS, Member, Need, Offering, Project, Stage
+from matching.geo import Communes, proximity
 
 Question = Literal["member_for_need", "offering_for_project", "project_for_partner", "need_for_member", "free_text"]
 QUESTIONS: tuple[Question, ...] = (
@@ -40,13 +41,14 @@ COMPONENT_LABELS = {
     "place": "lieu",
     "load": "charge actuelle",
     "stage": "étape",
+    "causes": "causes partagées",
 }
 
 DEFAULT_WEIGHTS: dict[str, dict[str, float]] = {
-    "member_for_need": {"semantic": 0.55, "skills": 0.15, "availability": 0.1, "place": 0.1, "load": 0.1},
+    "member_for_need": {"semantic": 0.5, "skills": 0.15, "availability": 0.1, "place": 0.1, "load": 0.1, "causes": 0.05},
     "offering_for_project": {"semantic": 0.6, "stage": 0.4},
     "project_for_partner": {"semantic": 0.6, "stage": 0.4},
-    "need_for_member": {"semantic": 0.6, "skills": 0.15, "availability": 0.15, "place": 0.1},
+    "need_for_member": {"semantic": 0.55, "skills": 0.15, "availability": 0.15, "place": 0.1, "causes": 0.05},
     "free_text": {"semantic": 0.8, "skills": 0.2},
 }
 
@@ -107,14 +109,27 @@ def availability(offered_hours: float, asked_hours: float) -> float:
     return min(1.0, offered_hours / asked_hours)
 
 
+def member_distance_km(member: Member, commune: str | None) -> float | None:
+    """Distance between a member's commune (or postcode) and a commune, None if unknown."""
+    return Communes.default().distance_km(member.commune, commune, postcode_a=member.postcode)
+
+
 def place(member: Member, need_remote: bool, commune: str | None) -> float:
-    """1 for remote work a member accepts or the same commune; 0.5 if unknown; 0.3 otherwise."""
+    """1 for remote work the member accepts; else decreasing with distance (0.5 if unknown).
+
+    See ``matching.geo.proximity``: 1 in the same commune, ~0.6 at 3 km, ~0.2 at 10 km.
+    """
     if need_remote and member.remote_ok:
         return 1.0
-    if not commune or not member.commune:
-        return 0.5
-    same = textlib.strip_accents(commune).lower() == textlib.strip_accents(member.commune).lower()
-    return 1.0 if same else 0.3
+    return proximity(member_distance_km(member, commune))
+
+
+def causes(member_causes: list[str], project_causes: list[str]) -> float | None:
+    """Share of the project's causes the member cares about (None if either list is empty)."""
+    if not member_causes or not project_causes:
+        return None
+    wanted = {textlib.strip_accents(c).lower() for c in project_causes}
+    return len(wanted & {textlib.strip_accents(c).lower() for c in member_causes}) / len(wanted)
 
 
 def load(member: Member) -> float:
@@ -139,7 +154,14 @@ def _fmt_hours(h: float) -> str:
     return f"{h:g} h"
 
 
-def member_reasons(member: Member, need: Need, need_text: str, commune: str | None, comps: dict[str, float]) -> list[str]:
+def member_reasons(
+    member: Member,
+    need: Need,
+    need_text: str,
+    commune: str | None,
+    comps: dict[str, float],
+    project_causes: list[str] | None = None,
+) -> list[str]:
     reasons = []
     words = textlib.shared_words(need_text, member.text())
     if words:
