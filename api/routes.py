@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Response
 
 from api.deps import EntityId, K, Rec, TerritoryId
-from api.schemas import Health, MatchList, Problem, SearchRequest
+from api.schemas import Health, MatchList, Problem, Routing, SearchRequest
 from matching.domain import Member, Partner, Project, Territory
 from matching.errors import InvalidRequest
 
@@ -181,6 +181,17 @@ def offerings_for_project(territory_id: TerritoryId, project_id: EntityId, rec: 
     return MatchList(
         question="offerings_for_project", subject_id=project_id, matches=rec.offerings_for_project(territory_id, project_id, k)
     )
+
+
+@router.get(
+    "/territories/{territory_id}/projects/{project_id}/routing",
+    tags=["questions"],
+    summary="Orientation : la meilleure offre pour l'étape actuelle du projet et pour la suivante",
+    response_model=Routing,
+    responses=ERR,
+)
+def route_project(territory_id: TerritoryId, project_id: EntityId, rec: Rec) -> Routing:
+    return Routing(project_id=project_id, **rec.route_project(territory_id, project_id))
 
 
 @router.get(

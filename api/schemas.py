@@ -35,3 +35,11 @@ class Health(BaseModel):
 
 class Problem(BaseModel):
     detail: Any = Field(description="Ce qui ne va pas")
+
+
+class Routing(BaseModel):
+    project_id: str
+    stage: Stage = Field(description="Étape actuelle du projet")
+    current: Match | None = Field(description="Meilleure offre éligible pour l'étape actuelle")
+    next_stage: Stage | None = Field(description="Étape suivante (aucune en fin de chaîne)")
+    next: Match | None = Field(description="Meilleure offre éligible pour l'étape suivante")

@@ -62,7 +62,9 @@ class Communes:
             return self._by_postcode.get(postcode.strip())
         return None
 
-    def distance_km(self, a: str | None, b: str | None, *, postcode_a: str | None = None, postcode_b: str | None = None) -> float | None:
+    def distance_km(
+        self, a: str | None, b: str | None, *, postcode_a: str | None = None, postcode_b: str | None = None
+    ) -> float | None:
         """Great-circle distance between two communes, or None if one is unknown."""
         ca, cb = self.find(a, postcode_a), self.find(b, postcode_b)
         if ca is None or cb is None:

@@ -359,6 +359,26 @@ class Recommender:
             )
         return self._rank(matches, k)
 
+    def route_project(self, territory_id: str, project_id: str) -> dict[str, Any]:
+        """The best eligible offering for the project's current stage, and for the next one.
+
+        Returns ``{"stage", "current", "next_stage", "next"}`` where ``current`` and ``next``
+        are a ``Match`` or None (no eligible offering at that stage, or end of the chain).
+        """
+        with self.store.read() as tx:
+            project = tx.get_project(territory_id, project_id)
+        ranked = self.offerings_for_project(territory_id, project_id, k=self.settings.max_k)
+        current = next((m for m in ranked if m.breakdown.get("stage") == 1.0), None)
+        nxt_stage = project.stage.next()
+        nxt = None
+        if nxt_stage is not None:
+            with self.store.read() as tx:
+                serves_next = {
+                    r.ext_id for r in tx.rows("offering", tx.territory_pk(territory_id)) if nxt_stage.value in r.data["stages"]
+                }
+            nxt = next((m for m in ranked if m.id in serves_next and (current is None or m.id != current.id)), None)
+        return {"stage": project.stage, "current": current, "next_stage": nxt_stage, "next": nxt}
+
     def projects_for_partner(self, territory_id: str, partner_id: str, k: int = 10) -> list[Match]:
         """Which projects should this partner look at?"""
         k = self._k(k)

@@ -128,3 +128,12 @@ def test_territory_upsert_and_isolation(client) -> None:
 def test_openapi_is_in_french(client) -> None:
     spec = client.get("/openapi.json").json()
     assert "appel à compétences" in spec["paths"]["/territories/{territory_id}/needs/{need_id}/members"]["get"]["summary"]
+
+
+def test_routing_current_and_next_stage(client) -> None:
+    body = client.get("/territories/mini/projects/p1/routing").json()
+    assert body["stage"] == "financement" and body["next_stage"] == "lancement"
+    assert body["current"]["id"] == "banque-garantie"
+    assert body["next"]["id"] in {"banque-pret", "cowork-bureaux"} and body["next"]["reasons"]
+    body = client.get("/territories/mini/projects/p3/routing").json()
+    assert body["current"]["id"] == "cowork-bureaux" and body["next_stage"] == "croissance"
