@@ -150,6 +150,10 @@ def stage_fit(served: list[Stage], stage: Stage) -> float:
 # -- reasons ------------------------------------------------------------------------
 
 
+def _fmt_km(d: float) -> str:
+    return f"{d:.1f} km".replace(".", ",")
+
+
 def _fmt_hours(h: float) -> str:
     return f"{h:g} h"
 
@@ -174,9 +178,14 @@ def member_reasons(
     if need.remote and member.remote_ok:
         reasons.append("lieu : à distance possible")
     elif member.commune:
-        reasons.append(
-            f"lieu : habite {member.commune}" + (f" (projet à {commune})" if commune and comps.get("place", 0) < 1 else "")
-        )
+        distance = member_distance_km(member, commune)
+        where = f"lieu : habite {member.commune}"
+        if distance is not None and distance >= 0.5:
+            where += f", à {_fmt_km(distance)} du projet ({commune})"
+        reasons.append(where)
+    shared = sorted({c.lower() for c in member.causes} & {c.lower() for c in project_causes or []})
+    if shared:
+        reasons.append("causes partagées : " + ", ".join(shared))
     if member.active_engagements:
         reasons.append(f"déjà engagé·e sur {member.active_engagements} mission(s) sur {member.max_engagements}")
     return reasons

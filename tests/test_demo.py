@@ -1,0 +1,101 @@
+"""The demo territory end to end: generator, `maillage demo`, and a real HTTP server."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+from typer.testing import CliRunner
+
+from data.generate_demo import generate
+from matching.cli import DEMO_FILE, app
+from matching.domain import Member, Partner, Project
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_generator_is_deterministic_and_valid() -> None:
+    doc1, truth1 = generate(members=60, projects=12, seed=7)
+    doc2, _ = generate(members=60, projects=12, seed=7)
+    assert json.dumps(doc1, sort_keys=True) == json.dumps(doc2, sort_keys=True)
+    assert json.dumps(doc1) != json.dumps(generate(members=60, projects=12, seed=8)[0])
+    assert len(doc1["members"]) == 60 and len(doc1["projects"]) == 12
+    for m in doc1["members"]:
+        Member.model_validate(m)
+    for p in doc1["projects"]:
+        Project.model_validate(p)
+    for p in doc1["partners"]:
+        Partner.model_validate(p)
+    assert set(truth1["project_offerings"]) == {p["id"] for p in doc1["projects"]}
+
+
+def test_shipped_demo_matches_the_generator() -> None:
+    doc, _ = generate(members=320, projects=64, seed=42)
+    assert json.loads(DEMO_FILE.read_text(encoding="utf-8")) == json.loads(json.dumps(doc, ensure_ascii=False))
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def demo_server(tmp_path_factory):
+    """`maillage demo` then `maillage serve` in a subprocess, as the README says."""
+    data_dir = tmp_path_factory.mktemp("demo")
+    env = os.environ | {"MAILLAGE_DATA_DIR": str(data_dir)}
+    result = CliRunner().invoke(app, ["demo"], env={"MAILLAGE_DATA_DIR": str(data_dir)})
+    assert result.exit_code == 0, result.output
+    port = _free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "matching.cli", "serve", "--port", str(port)],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(120):
+            try:
+                if httpx.get(f"{base}/health", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.25)
+        else:
+            raise AssertionError(proc.stdout.read1().decode() if proc.stdout else "server did not start")
+        yield base
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "needs/p0001-n1/members",
+        "projects/p0001/offerings",
+        "partners/hdsi/projects",
+        "members/m00002/needs",
+    ],
+)
+def test_four_questions_over_http(demo_server, path) -> None:
+    r = httpx.get(f"{demo_server}/territories/sceaux-valley/{path}", params={"k": 5}, timeout=30)
+    assert r.status_code == 200, r.text
+    matches = r.json()["matches"]
+    assert 1 <= len(matches) <= 5
+    for m in matches:
+        assert m["reasons"] and m["breakdown"] and 0 <= m["score"] <= 1
+
+
+def test_health_over_http(demo_server) -> None:
+    body = httpx.get(f"{demo_server}/health", timeout=10).json()
+    assert body["indexes"]["member"]["count"] == 320 and body["indexes"]["offering"]["count"] == 12
