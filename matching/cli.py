@@ -227,23 +227,34 @@ def rec_text(
 
 @app.command("eval")
 def eval_(
-    corpus: Annotated[Path, typer.Option(help='Corpus JSON Lines : {"id", "text"} par ligne.')],
-    queries: Annotated[Path, typer.Option(help='Requêtes JSON Lines : {"id", "text", "relevant": [ids]} par ligne.')],
+    corpus: Annotated[Path | None, typer.Option(help='Corpus JSON Lines : {"id", "text"} par ligne.')] = None,
+    queries: Annotated[
+        Path | None, typer.Option(help='Requêtes JSON Lines : {"id", "text", "relevant": [ids]} par ligne.')
+    ] = None,
+    demo: Annotated[bool, typer.Option("--demo", help="Évaluer sur le territoire de démonstration et sa vérité cachée.")] = False,
     k: Annotated[int, typer.Option("--k", "-k", min=1, max=1000, help="Profondeur des métriques (recall@k, ndcg@k).")] = 10,
     encoder: Annotated[str | None, typer.Option(help="Encodeur (sinon MAILLAGE_ENCODER).")] = None,
     weights: Annotated[Path | None, typer.Option(help="Fichier de poids JSON (sinon celui du service).")] = None,
     limit: Annotated[int | None, typer.Option(help="N'évaluer que les N premières requêtes.", min=1)] = None,
 ) -> None:
     """Mesurer le classement du service sur un banc d'essai (JSON sur la sortie standard, progression sur stderr)."""
-    from matching.evaluation import BenchmarkError, run_benchmark
+    from matching.evaluation import BenchmarkError, run_benchmark, run_demo_evaluation
     from matching.scoring import Weights
+
+    if demo == (corpus is not None or queries is not None) or (not demo and (corpus is None or queries is None)):
+        raise _fail("donnez soit --demo, soit --corpus et --queries")
 
     overrides = dict(_State.overrides)
     if encoder:
         overrides["encoder"] = encoder
     try:
         w = Weights.load(weights) if weights else None
-        result = run_benchmark(corpus, queries, k=k, settings=Settings(**overrides), weights=w, limit=limit, show_progress=True)
+        if demo:
+            result = run_demo_evaluation(k=k, settings=Settings(**overrides), weights=w, show_progress=True)
+        else:
+            result = run_benchmark(
+                corpus, queries, k=k, settings=Settings(**overrides), weights=w, limit=limit, show_progress=True
+            )
     except (BenchmarkError, MaillageError, OSError, ValueError) as exc:
         raise _fail(str(exc)) from None
     print(json.dumps(result, ensure_ascii=False))

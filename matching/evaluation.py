@@ -214,3 +214,101 @@ def run_benchmark(
         return result
     finally:
         rec.close()
+
+
+# -- domain evaluation on the demo territory ----------------------------------------------------------
+
+DEMO_DOC = Path(__file__).resolve().parent.parent / "data" / "demo" / "sceaux-valley.json"
+DEMO_TRUTH = DEMO_DOC.with_name("truth.json")
+
+
+def run_demo_evaluation(
+    *,
+    k: int = 10,
+    settings: Any = None,
+    weights: Any = None,
+    doc_path: str | Path = DEMO_DOC,
+    truth_path: str | Path = DEMO_TRUTH,
+    show_progress: bool = False,
+) -> dict[str, Any]:
+    """Evaluate the four questions' rankings against the generator's hidden truth.
+
+    - ``members_for_need``: recall@k, nDCG@k, MRR of the members of the need's hidden
+      skill family (consenting, below their engagement limit);
+    - ``routing``: top-1 accuracy of the offering proposed for the current stage and for
+      the next stage, overall and per stage, and the confusion (truth -> proposed).
+    """
+    from matching.ingest import read_file
+    from matching.recommender import Recommender
+    from matching.settings import Settings
+
+    truth = json.loads(Path(truth_path).read_text(encoding="utf-8"))
+    batch = read_file(doc_path)
+    territory = batch.territories[0].id
+    base = settings or Settings()
+    key = hashlib.sha256(Path(doc_path).read_bytes()).hexdigest()[:16]
+    eval_dir = base.data_dir / "eval" / f"demo-{key}-{base.encoder.replace('/', '_').replace(':', '_')}"
+    eval_settings = base.model_copy(update={"data_dir": eval_dir, "database_url": f"sqlite:///{eval_dir / 'eval.sqlite'}"})
+    rec = Recommender(eval_settings, weights=weights)
+    try:
+        rec.open()
+        rec.ingest(batch, progress=show_progress)
+        need_members = truth.get("need_members") or {
+            n: truth["family_members"][f]
+            for n, f in truth["need_family"].items()
+            if n in truth.get("open_needs", truth["need_family"])
+        }
+        open_needs = {n.id for _, p in batch.projects for n in p.needs if n.status == "open"}
+        qrels = {n: set(ms) for n, ms in need_members.items() if n in open_needs and ms}
+        rankings = {}
+        for need_id in _progress(sorted(qrels), show_progress, "Besoins"):
+            rankings[need_id] = [m.id for m in rec.members_for_need(territory, need_id, k=k)]
+        members = score_rankings(rankings, qrels, k=k)
+
+        stage_of = truth["project_stage"]
+        expected = truth["project_offerings"]
+        by_stage: dict[str, dict[str, float]] = {}
+        confusion: dict[str, dict[str, int]] = {}
+        hits_cur = hits_next = n_next = 0
+        offering_rr = []
+        for pid in _progress(sorted(expected), show_progress, "Projets"):
+            routing = rec.route_project(territory, pid)
+            want = expected[pid]
+            got_cur = routing["current"].id if routing["current"] else None
+            got_next = routing["next"].id if routing["next"] else None
+            ok = got_cur == want["current"]
+            hits_cur += ok
+            stats = by_stage.setdefault(stage_of[pid], {"n": 0, "top1_current": 0})
+            stats["n"] += 1
+            stats["top1_current"] += ok
+            row = confusion.setdefault(want["current"], {})
+            row[str(got_cur)] = row.get(str(got_cur), 0) + 1
+            if want.get("next"):
+                n_next += 1
+                hits_next += got_next == want["next"]
+            ranked = [m.id for m in rec.offerings_for_project(territory, pid, k=rec.settings.max_k)]
+            offering_rr.append(reciprocal_rank(ranked, {want["current"]}))
+        for stats in by_stage.values():
+            stats["top1_current"] = round(stats["top1_current"] / stats["n"], 4)
+        return {
+            "members_for_need": members,
+            "routing": {
+                "top1_current": hits_cur / len(expected),
+                "top1_next": hits_next / n_next if n_next else None,
+                "mrr_offerings": sum(offering_rr) / len(offering_rr),
+                "n_projects": len(expected),
+                "by_stage": dict(sorted(by_stage.items())),
+                "confusion": confusion,
+            },
+            "config": {"encoder": rec.encoder.model_id, "weights": rec.weights.model_dump(), "k": k, "demo": str(doc_path)},
+        }
+    finally:
+        rec.close()
+
+
+def _progress(items: list[str], show: bool, desc: str) -> Any:
+    if not show:
+        return items
+    from tqdm.auto import tqdm
+
+    return tqdm(items, desc=desc)
