@@ -34,6 +34,8 @@ EntityKind = Literal["member", "project", "partner", "territory"]
 MODELS: dict[str, type[BaseModel]] = {"member": Member, "project": Project, "partner": Partner, "territory": Territory}
 LIST_FIELDS = {"causes", "skill_tags", "days", "stages", "communes"}
 JSON_FIELDS = {"needs", "offerings", "eligibility"}
+BOOL_FIELDS = {"consent", "remote_ok", "remote", "legal_structure"}
+FRENCH_BOOLS = {"oui": "true", "vrai": "true", "non": "false", "faux": "false"}
 PLURAL = {"members": "member", "projects": "project", "partners": "partner", "territories": "territory"}
 
 
@@ -179,6 +181,8 @@ def parse_jsonl(text: str, source: str, *, kind: str | None, territory: str | No
 def _csv_value(name: str, value: str, source: str, line: int) -> Any:
     if name in LIST_FIELDS:
         return [v.strip() for v in value.split("|") if v.strip()]
+    if name in BOOL_FIELDS:
+        return FRENCH_BOOLS.get(value.strip().lower(), value)
     if name in JSON_FIELDS:
         try:
             return json.loads(value)
