@@ -1661,7 +1661,7 @@ OFFERING_NEED_SENTENCES = {
         "On voudrait tester l'idée sur quelques semaines avec de vrais usagers avant de nous lancer pour de bon.",
         "Nous cherchons un cadre pour expérimenter grandeur nature et mesurer si ça marche vraiment.",
         "Il nous faudrait un programme qui nous aide à construire un prototype et à recueillir les retours du public.",
-        "Nous voulons vérifier que les habitants viendront, et à quel prix, avant d'investir.",
+        "Nous voudrions être accompagnés pour mener un essai grandeur nature et en tirer des leçons.",
         "Un accompagnement pour organiser un essai, analyser les résultats et ajuster l'offre serait idéal.",
     ],
     "kisskissbankbank-prevente": [

@@ -204,7 +204,7 @@ def run_benchmark(
         result["config"] = {
             "encoder": rec.encoder.model_id,
             "weights": rec.weights.free_text,
-            "fusion": rec.weights.model_dump().get("retrieval"),
+            "retrieval": rec.weights.retrieval.model_dump(),
             "k": k,
             "corpus": str(corpus_path),
             "queries": str(queries_path),

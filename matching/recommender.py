@@ -24,14 +24,17 @@ from typing import Any, Literal, TypeVar
 import numpy as np
 from sqlalchemy import select
 
-from embeddings import CachedEncoder, Encoder, Hit, IndexMismatch, VectorCache, VectorIndex, build_encoder
+from embeddings import CachedEncoder, Encoder, IndexMismatch, VectorCache, VectorIndex, build_encoder
+from embeddings.lexical import LexicalIndex
 from matching import filters, scoring
+from matching import text as textlib
 from matching.domain import Match, Member, Need, Offering, Partner, Project, Stage, Territory
 from matching.errors import InvalidRequest
+from matching.retrieval import Candidate, retrieve
 from matching.scoring import Weights
 from matching.settings import Settings
 from matching.store import INDEXED_KINDS, ROW_OF_KIND, NeedRow, OfferingRow, PartnerRow, ProjectRow, Store, Tx
-from matching.text import overlap
+from matching.text import lexical_tokens
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -72,6 +75,7 @@ class Recommender:
         self._encoder: CachedEncoder | None = None
         self.weights = weights or Weights.load(self.settings.weights)
         self.indexes: dict[str, VectorIndex] = {}
+        self.lexical: dict[str, LexicalIndex] = {}
         self._contrib: dict[str, dict[int, int]] = {k: {} for k in INDEXED_KINDS}
         self._lock = threading.RLock()
 
@@ -95,7 +99,15 @@ class Recommender:
         with self._lock:
             for kind in INDEXED_KINDS:
                 done[kind] = self._open_kind(kind, progress=progress)
+                self._load_lexical(kind)
         return done
+
+    def _load_lexical(self, kind: str) -> None:
+        with self.store.read() as tx:
+            texts = tx.texts(kind)
+        lexical = LexicalIndex(lexical_tokens)
+        lexical.upsert(texts.keys(), texts.values())
+        self.lexical[kind] = lexical
 
     def _store_contributions(self, kind: str) -> dict[int, int]:
         cls = ROW_OF_KIND[kind]
@@ -126,7 +138,10 @@ class Recommender:
     def rebuild(self, *, progress: bool = False) -> dict[str, int]:
         """Recreate every index from the store (vectors come from the cache when unchanged)."""
         with self._lock:
-            return {kind: self._rebuild_kind(kind, progress=progress) for kind in INDEXED_KINDS}
+            counts = {kind: self._rebuild_kind(kind, progress=progress) for kind in INDEXED_KINDS}
+            for kind in INDEXED_KINDS:
+                self._load_lexical(kind)
+            return counts
 
     def _rebuild_kind(self, kind: str, *, progress: bool) -> int:
         with self.store.read() as tx:
@@ -188,6 +203,7 @@ class Recommender:
                     continue
                 index = self.indexes[kind]
                 index.remove(removed)
+                self.lexical[kind].remove(removed)
                 for pk in removed:
                     self._contrib[kind].pop(pk, None)
                 if upserted:
@@ -198,6 +214,7 @@ class Recommender:
                             zip(missing, self.encoder.encode(missing, kind="document"), strict=True)
                         )
                     index.upsert(pks, np.vstack([vectors[kind][upserted[pk]] for pk in pks]))
+                    self.lexical[kind].upsert(pks, [upserted[pk] for pk in pks])
                     for pk in pks:
                         self._contrib[kind][pk] = _contribution(pk, hashlib.sha256(upserted[pk].encode()).hexdigest())
                 self._save(kind)
@@ -278,9 +295,21 @@ class Recommender:
     def _query_vector(self, text: str) -> np.ndarray:
         return self.encoder.encode([text], kind="query")[0]
 
-    def _search(self, kind: str, query: np.ndarray, allowed: set[int], pool: int | None = None) -> list[Hit]:
+    def _candidates(self, kind: str, question: str, query: np.ndarray, text: str, allowed: set[int]) -> list[Candidate]:
+        """Hybrid candidates (dense + lexical + feedback) for one question's weights."""
+        weights = self.weights.for_question(question)  # type: ignore[arg-type]
+        params = self.weights.retrieval
         with self._lock:
-            return self.indexes[kind].search(query, pool or self.settings.candidate_pool, allowed=allowed)
+            return retrieve(
+                self.indexes[kind],
+                self.lexical.get(kind),
+                query,
+                text,
+                allowed,
+                pool=params.pool,
+                weights=weights,
+                feedback_top=params.feedback_top,
+            )
 
     def _k(self, k: int) -> int:
         if not 1 <= k <= self.settings.max_k:
@@ -301,14 +330,13 @@ class Recommender:
             need, project_id = tx.get_need(territory_id, need_id)
             project = tx.get_project(territory_id, project_id)
             need_text = need.full_text()
-            hits = self._search("member", self._query_vector(need_text), filters.available_members(tx, tpk))
-            rows = tx.rows_by_pk("member", [h.id for h in hits])
+            allowed = filters.available_members(tx, tpk)
+            cands = self._candidates("member", "member_for_need", self._query_vector(need_text), need_text, allowed)
+            rows = tx.rows_by_pk("member", [c.id for c in cands])
         matches = []
-        for hit in hits:
-            member = Member.model_validate(rows[hit.id].data)
-            comps = {
-                "semantic": scoring.semantic(hit.similarity),
-                "skills": overlap(need_text, member.text()),
+        for cand in cands:
+            member = Member.model_validate(rows[cand.id].data)
+            comps = cand.components | {
                 "availability": scoring.availability(member.hours_per_week, need.hours_per_week),
                 "place": scoring.place(member, need.remote, project.commune),
                 "load": scoring.load(member),
@@ -337,15 +365,15 @@ class Recommender:
             project = tx.get_project(territory_id, project_id)
             stages = {project.stage} | ({project.stage.next()} if project.stage.next() else set())
             allowed = filters.offerings_for(tx, tpk, project, stages)
-            hits = self._search("offering", self._query_vector(project.text()), allowed)
-            rows = tx.rows_by_pk("offering", [h.id for h in hits])
+            cands = self._offering_candidates(project, allowed)
+            rows = tx.rows_by_pk("offering", [c.id for c in cands])
             partners = {r.partner_pk: (r.partner.ext_id, r.partner.data["name"]) for r in rows.values()}
         matches = []
-        for hit in hits:
-            row = rows[hit.id]
+        for cand in cands:
+            row = rows[cand.id]
             offering = Offering.model_validate(row.data)
             partner_id, partner_name = partners[row.partner_pk]
-            comps = {"semantic": scoring.semantic(hit.similarity), "stage": scoring.stage_fit(offering.stages, project.stage)}
+            comps = cand.components | {"stage": scoring.stage_fit(offering.stages, project.stage)}
             matches.append(
                 Match(
                     id=offering.id,
@@ -359,24 +387,80 @@ class Recommender:
             )
         return self._rank(matches, k)
 
+    def _offering_candidates(self, project: Project, allowed: set[int], *, later: bool = False) -> list[Candidate]:
+        """Offerings scored against the project's description **sentence by sentence**.
+
+        A holder states the need in one sentence among others ("la banque nous demande une
+        caution"): ``semantic`` is the best cosine between an offering and the title or one
+        sentence of the description. Sentences about later stages ("Plus tard, …") are left
+        out. ``lexical`` is BM25 of the same text, divided by the best of the allowed offerings.
+        """
+        weights = self.weights.for_question("offering_for_project")
+        parts = textlib.sentences(project.description)
+        if later:  # the next stage: sentences about later needs if the holder wrote some
+            queries = [s for s in parts if textlib.is_about_later(s)] or [project.title, *parts]
+        else:
+            queries = [project.title, *([s for s in parts if not textlib.is_about_later(s)] or parts)]
+        text = " ".join(queries)
+        if len(allowed) > self.weights.retrieval.pool:  # large catalogues: hybrid pre-selection first
+            full = self._query_vector(project.text())
+            allowed = {c.id for c in self._candidates("offering", "offering_for_project", full, text, allowed)}
+        ids = sorted(allowed)
+        if not ids:
+            return []
+        q = self.encoder.encode(queries, kind="query")
+        with self._lock:
+            vectors = np.vstack([self.indexes["offering"].vector(i) for i in ids])
+            lexical = self.lexical["offering"].scores(text, ids) if weights.get("lexical", 0) > 0 else None
+        semantic = np.clip((q @ vectors.T).max(axis=0), 0.0, 1.0)
+        out = []
+        for n, pk in enumerate(ids):
+            comps = {"semantic": float(semantic[n])}
+            if lexical is not None:
+                comps["lexical"] = float(lexical[n] / lexical.max()) if lexical.max() > 0 else 0.0
+            out.append(Candidate(pk, comps))
+        return out
+
     def route_project(self, territory_id: str, project_id: str) -> dict[str, Any]:
         """The best eligible offering for the project's current stage, and for the next one.
 
         Returns ``{"stage", "current", "next_stage", "next"}`` where ``current`` and ``next``
         are a ``Match`` or None (no eligible offering at that stage, or end of the chain).
+        For the next stage, sentences about later needs ("Plus tard, il faudra…") lead.
         """
         with self.store.read() as tx:
             project = tx.get_project(territory_id, project_id)
+            tpk = tx.territory_pk(territory_id)
+            nxt_stage = project.stage.next()
+            allowed_next = filters.offerings_for(tx, tpk, project, {nxt_stage}) if nxt_stage else set()
+            cands = self._offering_candidates(project, allowed_next, later=True)
+            rows = tx.rows_by_pk("offering", [c.id for c in cands])
+            partners = {r.partner_pk: (r.partner.ext_id, r.partner.data["name"]) for r in rows.values()}
         ranked = self.offerings_for_project(territory_id, project_id, k=self.settings.max_k)
         current = next((m for m in ranked if m.breakdown.get("stage") == 1.0), None)
-        nxt_stage = project.stage.next()
-        nxt = None
-        if nxt_stage is not None:
-            with self.store.read() as tx:
-                serves_next = {
-                    r.ext_id for r in tx.rows("offering", tx.territory_pk(territory_id)) if nxt_stage.value in r.data["stages"]
-                }
-            nxt = next((m for m in ranked if m.id in serves_next and (current is None or m.id != current.id)), None)
+        weights = self.weights.for_question("offering_for_project")
+        nxt_matches = []
+        for cand in cands:
+            row = rows[cand.id]
+            offering = Offering.model_validate(row.data)
+            if current is not None and offering.id == current.id:
+                continue
+            partner_id, partner_name = partners[row.partner_pk]
+            comps = cand.components | {"stage": 1.0}
+            reasons = scoring.offering_reasons(offering, partner_name, project, comps)
+            reasons[1:2] = [f"étape suivante : {nxt_stage.label}"] if nxt_stage else []
+            nxt_matches.append(
+                Match(
+                    id=offering.id,
+                    kind="offering",
+                    label=f"{partner_name} — {offering.title}",
+                    score=scoring.combine(comps, weights),
+                    breakdown=comps,
+                    reasons=reasons,
+                    parent_id=partner_id,
+                )
+            )
+        nxt = self._rank(nxt_matches, 1)[0] if nxt_matches else None
         return {"stage": project.stage, "current": current, "next_stage": nxt_stage, "next": nxt}
 
     def projects_for_partner(self, territory_id: str, partner_id: str, k: int = 10) -> list[Match]:
@@ -385,39 +469,42 @@ class Recommender:
         weights = self.weights.for_question("project_for_partner")
         with self.store.read() as tx:
             tpk = tx.territory_pk(territory_id)
-            partner_row = tx.s.scalar(select(PartnerRow).where(PartnerRow.territory_pk == tpk, PartnerRow.ext_id == partner_id))
             partner = tx.get_partner(territory_id, partner_id)
-            offerings = partner.offerings
-            off_pks = {o.ext_id: o.pk for o in partner_row.offerings}
-            served = {s for o in offerings for s in o.stages}
-            candidates = filters.projects_at(tx, tpk, served)
-            rows = tx.rows_by_pk("project", sorted(candidates))
+            off_pks = {
+                ext: pk
+                for ext, pk in tx.s.execute(
+                    select(OfferingRow.ext_id, OfferingRow.pk)
+                    .join(PartnerRow)
+                    .where(PartnerRow.territory_pk == tpk, PartnerRow.ext_id == partner_id)
+                )
+            }
+            served = {s for o in partner.offerings for s in o.stages}
+            rows = tx.rows_by_pk("project", sorted(filters.projects_at(tx, tpk, served)))
         projects = {pk: Project.model_validate(r.data | {"needs": []}) for pk, r in rows.items()}
-        # a project is a candidate if at least one offering serves its stage and it is eligible
-        best: dict[int, tuple[float, Offering]] = {}
-        for off in offerings:
+        # a project is a candidate if one of the partner's offerings serves its stage and it is eligible
+        best: dict[int, tuple[float, dict[str, float], Offering]] = {}
+        for off in partner.offerings:
             allowed = {pk for pk, p in projects.items() if p.stage in off.stages and filters.eligible(off, p)}
             if not allowed or off.id not in off_pks:
                 continue
             with self._lock:
                 query = self.indexes["offering"].vector(off_pks[off.id])
-            for hit in self._search("project", query, allowed):
-                if hit.id not in best or hit.similarity > best[hit.id][0]:
-                    best[hit.id] = (hit.similarity, off)
-        matches = []
-        for pk, (sim, off) in best.items():
-            project = projects[pk]
-            comps = {"semantic": scoring.semantic(sim), "stage": scoring.stage_fit(off.stages, project.stage)}
-            matches.append(
-                Match(
-                    id=project.id,
-                    kind="project",
-                    label=project.title,
-                    score=scoring.combine(comps, weights),
-                    breakdown=comps,
-                    reasons=scoring.project_reasons(project, off, comps),
-                )
+            for cand in self._candidates("project", "project_for_partner", query, off.full_text(), allowed):
+                comps = cand.components | {"stage": scoring.stage_fit(off.stages, projects[cand.id].stage)}
+                score = scoring.combine(comps, weights)
+                if cand.id not in best or score > best[cand.id][0]:
+                    best[cand.id] = (score, comps, off)
+        matches = [
+            Match(
+                id=projects[pk].id,
+                kind="project",
+                label=projects[pk].title,
+                score=score,
+                breakdown=comps,
+                reasons=scoring.project_reasons(projects[pk], off, comps),
             )
+            for pk, (score, comps, off) in best.items()
+        ]
         return self._rank(matches, k)
 
     def needs_for_member(self, territory_id: str, member_id: str, k: int = 10) -> list[Match]:
@@ -427,16 +514,15 @@ class Recommender:
         with self.store.read() as tx:
             tpk = tx.territory_pk(territory_id)
             member = tx.get_member(territory_id, member_id)
-            hits = self._search("need", self._query_vector(member.text()), filters.open_needs(tx, tpk))
-            rows = tx.rows_by_pk("need", [h.id for h in hits])
+            text = member.text()
+            cands = self._candidates("need", "need_for_member", self._query_vector(text), text, filters.open_needs(tx, tpk))
+            rows = tx.rows_by_pk("need", [c.id for c in cands])
             projects = {r.pk: (r.project.ext_id, r.project.data) for r in rows.values()}
         matches = []
-        for hit in hits:
-            need = Need.model_validate(rows[hit.id].data)
-            project_id, pdata = projects[hit.id]
-            comps = {
-                "semantic": scoring.semantic(hit.similarity),
-                "skills": overlap(member.text(), need.full_text()),
+        for cand in cands:
+            need = Need.model_validate(rows[cand.id].data)
+            project_id, pdata = projects[cand.id]
+            comps = cand.components | {
                 "availability": scoring.availability(member.hours_per_week, need.hours_per_week),
                 "place": scoring.place(member, need.remote, pdata.get("commune")),
             }
@@ -475,15 +561,14 @@ class Recommender:
                 allowed = filters.offerings_at(tx, tpk, {stage} if stage else None)
             else:
                 allowed = filters.projects_at(tx, tpk, {stage} if stage else None)
-            hits = self._search(kind, self._query_vector(text), allowed)
-            rows = tx.rows_by_pk(kind, [h.id for h in hits])
+            cands = self._candidates(kind, "free_text", self._query_vector(text), text, allowed)
+            rows = tx.rows_by_pk(kind, [c.id for c in cands])
             parents = {pk: _parent(kind, r) for pk, r in rows.items()}
         matches = []
-        for hit in hits:
-            row = rows[hit.id]
-            comps = {"semantic": scoring.semantic(hit.similarity), "skills": overlap(text, row.text)}
-            label, parent_id = parents[hit.id]
-            words = scoring.textlib.shared_words(text, row.text)
+        for cand in cands:
+            row = rows[cand.id]
+            label, parent_id = parents[cand.id]
+            words = textlib.shared_words(text, row.text)
             reasons = ["sens proche du texte"] + (["mots en commun : " + ", ".join(words)] if words else [])
             if stage is not None and kind in ("offering", "project"):
                 reasons.append(f"étape : {stage.label}")
@@ -492,8 +577,8 @@ class Recommender:
                     id=row.ext_id,
                     kind=kind,  # type: ignore[arg-type]
                     label=label,
-                    score=scoring.combine(comps, weights),
-                    breakdown=comps,
+                    score=scoring.combine(cand.components, weights),
+                    breakdown=cand.components,
                     reasons=reasons,
                     parent_id=parent_id,
                 )

@@ -8,8 +8,8 @@ Weights live in ``data/weights.json`` (one table per question); analysts edit or
 them in notebooks and the service reads them (``Weights.load``).
 
 Example:
-    >>> w = Weights.model_validate({"member_for_need": {"semantic": 3, "skills": 1}})
-    >>> combine({"semantic": 0.5, "skills": 1.0}, w.for_question("member_for_need"))
+    >>> w = Weights.model_validate({"member_for_need": {"semantic": 3, "lexical": 1}})
+    >>> combine({"semantic": 0.5, "lexical": 1.0}, w.for_question("member_for_need"))
     0.625
 """
 
@@ -36,7 +36,8 @@ QUESTIONS: tuple[Question, ...] = (
 
 COMPONENT_LABELS = {
     "semantic": "proximité du sens",
-    "skills": "mots en commun",
+    "lexical": "mots en commun",
+    "neighbours": "ressemble aux meilleurs candidats",
     "availability": "disponibilité",
     "place": "lieu",
     "load": "charge actuelle",
@@ -45,12 +46,29 @@ COMPONENT_LABELS = {
 }
 
 DEFAULT_WEIGHTS: dict[str, dict[str, float]] = {
-    "member_for_need": {"semantic": 0.5, "skills": 0.15, "availability": 0.1, "place": 0.1, "load": 0.1, "causes": 0.05},
-    "offering_for_project": {"semantic": 0.6, "stage": 0.4},
-    "project_for_partner": {"semantic": 0.6, "stage": 0.4},
-    "need_for_member": {"semantic": 0.55, "skills": 0.15, "availability": 0.15, "place": 0.1, "causes": 0.05},
-    "free_text": {"semantic": 0.8, "skills": 0.2},
+    "member_for_need": {
+        "semantic": 0.55,
+        "lexical": 0.05,
+        "neighbours": 0.2,
+        "availability": 0.06,
+        "place": 0.06,
+        "load": 0.04,
+        "causes": 0.04,
+    },
+    "offering_for_project": {"semantic": 0.5, "lexical": 0.1, "stage": 0.4},
+    "project_for_partner": {"semantic": 0.45, "lexical": 0.15, "stage": 0.4},
+    "need_for_member": {"semantic": 0.5, "lexical": 0.15, "availability": 0.15, "place": 0.1, "causes": 0.1},
+    "free_text": {"semantic": 0.55, "lexical": 0.17, "neighbours": 0.28},
 }
+
+
+class RetrievalParams(BaseModel):
+    """How candidates are gathered before scoring (see ``matching.retrieval``)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    pool: int = Field(default=200, ge=1, le=10_000, description="Candidats par canal (dense, lexical)")
+    feedback_top: int = Field(default=3, ge=0, le=50, description="Meilleurs candidats pour la composante neighbours")
 
 
 class Weights(BaseModel):
@@ -63,8 +81,9 @@ class Weights(BaseModel):
     project_for_partner: dict[str, float] = Field(default_factory=lambda: dict(DEFAULT_WEIGHTS["project_for_partner"]))
     need_for_member: dict[str, float] = Field(default_factory=lambda: dict(DEFAULT_WEIGHTS["need_for_member"]))
     free_text: dict[str, float] = Field(default_factory=lambda: dict(DEFAULT_WEIGHTS["free_text"]))
+    retrieval: RetrievalParams = Field(default_factory=RetrievalParams)
 
-    @field_validator("*")
+    @field_validator(*QUESTIONS)
     @classmethod
     def _check(cls, table: dict[str, float]) -> dict[str, float]:
         unknown = set(table) - set(COMPONENT_LABELS)

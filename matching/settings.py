@@ -6,7 +6,6 @@
 | ``MAILLAGE_DATABASE_URL`` | ``sqlite:///<data dir>/maillage.sqlite`` | any SQLAlchemy URL (PostgreSQL in production) |
 | ``MAILLAGE_ENCODER`` | ``use-multilingual`` | ``use-multilingual``, ``minilm`` or a sentence-transformers name/path |
 | ``MAILLAGE_WEIGHTS`` | packaged ``data/weights.json`` | score weights (JSON) |
-| ``MAILLAGE_CANDIDATE_POOL`` | 200 | candidates taken from FAISS before scoring |
 
 Two instances with different data dirs (and URLs) never touch each other's files.
 """
@@ -28,7 +27,6 @@ class Settings(BaseSettings):
     database_url: str = Field(default="", description="URL SQLAlchemy; vide = SQLite dans data_dir")
     encoder: str = Field(default="use-multilingual", description="Encodeur de textes")
     weights: Path = Field(default=PACKAGE_DATA / "weights.json", description="Fichier des poids du score")
-    candidate_pool: int = Field(default=200, ge=1, le=10_000)
     max_k: int = Field(default=50, ge=1, le=1000)
 
     @model_validator(mode="after")

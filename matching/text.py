@@ -259,3 +259,26 @@ def shared_words(query: str, candidate: str, limit: int = 3) -> list[str]:
             if len(out) == limit:
                 break
     return out
+
+
+def lexical_tokens(text: str) -> list[str]:
+    """Tokens of the lexical (BM25) channel: stems cut to 6 letters, repeats kept."""
+    return [match_key(stem(t)) for t in tokens(text)]
+
+
+_SENTENCE_END = re.compile(r"(?<=[.!?;])\s+")
+# sentences about later stages ("Plus tard, il faudra une salle…") describe the next need
+_FUTURE = re.compile(
+    r"^(?:plus tard|à terme|a terme|ensuite|par la suite|dans un second temps|l'an prochain|l’an prochain|demain)\b",
+    re.IGNORECASE,
+)
+
+
+def sentences(text: str) -> list[str]:
+    """Split a text into sentences (on . ! ? ; followed by a space)."""
+    return [s.strip() for s in _SENTENCE_END.split(text) if len(s.strip()) > 2]
+
+
+def is_about_later(sentence: str) -> bool:
+    """Whether a sentence talks about a later stage ("Plus tard, …", "À terme, …")."""
+    return bool(_FUTURE.match(sentence.strip()))
