@@ -1,0 +1,35 @@
+from __future__ import annotations
+
+from embeddings.lexical import LexicalIndex
+from matching.text import lexical_tokens
+
+
+def make() -> LexicalIndex:
+    idx = LexicalIndex(lexical_tokens)
+    idx.upsert([1, 2, 3], ["Comptable, je tiens la trésorerie", "Jardinier : potager et compost", "Trésorière d'un club"])
+    return idx
+
+
+def test_search_ranks_by_bm25_and_skips_zero_scores() -> None:
+    hits = make().search("tenir la trésorerie", k=10)
+    assert {h.id for h in hits} == {1, 3} and all(h.similarity > 0 for h in hits)
+
+
+def test_allowed_filter_and_incremental_changes() -> None:
+    idx = make()
+    assert [h.id for h in idx.search("trésorerie", k=10, allowed={3, 2})] == [3]
+    idx.remove([3])
+    assert [h.id for h in idx.search("trésorerie", k=10)] == [1]
+    idx.upsert([1], ["Jardinage"])  # replaced text
+    assert idx.search("trésorerie", k=10) == []
+    assert len(idx) == 2
+
+
+def test_scores_for_given_ids() -> None:
+    scores = make().scores("compost", [2, 1, 99])
+    assert scores[0] > 0 and scores[1] == 0 and scores[2] == 0
+
+
+def test_empty_index_and_query() -> None:
+    assert LexicalIndex(lexical_tokens).search("x") == []
+    assert make().search("le la les", k=5) == []  # only stop words
