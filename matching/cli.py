@@ -126,6 +126,20 @@ def index_rebuild() -> None:
     out.print("Index reconstruits : " + ", ".join(f"{k} {v}" for k, v in counts.items()))
 
 
+@index_app.command("adapt")
+def index_adapt(
+    kind: Annotated[str, typer.Option(help="Index : member, need, offering ou project.")] = "member",
+) -> None:
+    """Entraîner l'adaptateur des requêtes sur les textes de l'index (sans étiquettes)."""
+    if kind not in ("member", "need", "offering", "project"):
+        raise _fail(f"--kind {kind!r} : attendu member, need, offering ou project")
+    rec = _recommender()
+    try:
+        out.print_json(json.dumps(rec.fit_adapter(kind), ensure_ascii=False))
+    finally:
+        rec.close()
+
+
 @index_app.command("status")
 def index_status() -> None:
     """Afficher l'état des index (taille, modèle, accord avec le stockage)."""
@@ -236,6 +250,9 @@ def eval_(
     encoder: Annotated[str | None, typer.Option(help="Encodeur (sinon MAILLAGE_ENCODER).")] = None,
     weights: Annotated[Path | None, typer.Option(help="Fichier de poids JSON (sinon celui du service).")] = None,
     limit: Annotated[int | None, typer.Option(help="N'évaluer que les N premières requêtes.", min=1)] = None,
+    adapt: Annotated[
+        bool, typer.Option(help="Entraîner d'abord l'adaptateur des requêtes sur le corpus (comme index adapt).")
+    ] = False,
 ) -> None:
     """Mesurer le classement du service sur un banc d'essai (JSON sur la sortie standard, progression sur stderr)."""
     from matching.evaluation import BenchmarkError, run_benchmark, run_demo_evaluation
@@ -253,7 +270,7 @@ def eval_(
             result = run_demo_evaluation(k=k, settings=Settings(**overrides), weights=w, show_progress=True)
         else:
             result = run_benchmark(
-                corpus, queries, k=k, settings=Settings(**overrides), weights=w, limit=limit, show_progress=True
+                corpus, queries, k=k, settings=Settings(**overrides), weights=w, limit=limit, show_progress=True, adapt=adapt
             )
     except (BenchmarkError, MaillageError, OSError, ValueError) as exc:
         raise _fail(str(exc)) from None

@@ -150,8 +150,12 @@ def run_benchmark(
     limit: int | None = None,
     progress: Callable[[int, int], None] | None = None,
     show_progress: bool = False,
+    adapt: bool = False,
 ) -> dict[str, Any]:
     """Evaluate the product's free-text ranking on a corpus and its queries.
+
+    With ``adapt``, the query adapter is first trained on the corpus texts, as
+    ``maillage index adapt`` does on a territory's members.
 
     Documents are stored as members of a territory ``eval`` in a store of their own
     under ``<data dir>/eval/<corpus hash>/`` (re-runs reuse its vector cache).
@@ -186,6 +190,12 @@ def run_benchmark(
             for d, text in corpus.items()
         ]
         rec.ingest(batch, progress=show_progress)
+        if adapt:
+            adapter = rec.fit_adapter("member")
+        else:  # an adapter left by an earlier --adapt run must not leak into this one
+            rec.adapter_path("member").unlink(missing_ok=True)
+            rec.adapters.clear()
+            adapter = {"trained": False}
         t_index = time.perf_counter() - t0
         rankings: dict[str, list[str]] = {}
         iterator: Any = queries
@@ -205,6 +215,7 @@ def run_benchmark(
             "encoder": rec.encoder.model_id,
             "weights": rec.weights.free_text,
             "retrieval": rec.weights.retrieval.model_dump(),
+            "adapter": adapter,
             "k": k,
             "corpus": str(corpus_path),
             "queries": str(queries_path),

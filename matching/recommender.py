@@ -25,6 +25,7 @@ import numpy as np
 from sqlalchemy import select
 
 from embeddings import CachedEncoder, Encoder, IndexMismatch, VectorCache, VectorIndex, build_encoder
+from embeddings.adapter import QueryAdapter
 from embeddings.lexical import LexicalIndex
 from matching import filters, scoring
 from matching import text as textlib
@@ -76,6 +77,7 @@ class Recommender:
         self.weights = weights or Weights.load(self.settings.weights)
         self.indexes: dict[str, VectorIndex] = {}
         self.lexical: dict[str, LexicalIndex] = {}
+        self.adapters: dict[str, QueryAdapter] = {}
         self._contrib: dict[str, dict[int, int]] = {k: {} for k in INDEXED_KINDS}
         self._lock = threading.RLock()
 
@@ -100,7 +102,40 @@ class Recommender:
             for kind in INDEXED_KINDS:
                 done[kind] = self._open_kind(kind, progress=progress)
                 self._load_lexical(kind)
+                self._load_adapter(kind)
         return done
+
+    def adapter_path(self, kind: str) -> Path:
+        return self.settings.index_dir / f"{kind}.adapter.npz"
+
+    def _load_adapter(self, kind: str) -> None:
+        path = self.adapter_path(kind)
+        self.adapters.pop(kind, None)
+        if path.exists():
+            try:
+                adapter = QueryAdapter.load(path)
+            except (OSError, ValueError, KeyError) as exc:
+                log.warning("adaptateur %s illisible (%s) : ignoré", kind, exc)
+                return
+            if adapter.model_id == self.encoder.model_id and adapter.dim == self.encoder.dim:
+                self.adapters[kind] = adapter
+
+    def fit_adapter(self, kind: str = "member", *, min_pairs: int = 1000) -> dict[str, Any]:
+        """Train the query adapter of one index on its own texts (no labels), save and use it.
+
+        Returns the training facts, or ``{"trained": False, ...}`` when the texts give too few
+        sentence pairs (the queries are then left as they are).
+        """
+        with self.store.read() as tx:
+            texts = list(tx.texts(kind).values())
+        adapter = QueryAdapter.fit(self.encoder, texts, sentences=textlib.sentences, min_pairs=min_pairs)
+        if adapter is None:
+            self.adapter_path(kind).unlink(missing_ok=True)
+            self.adapters.pop(kind, None)
+            return {"kind": kind, "trained": False, "reason": f"moins de {min_pairs} paires de phrases"}
+        adapter.save(self.adapter_path(kind))
+        self.adapters[kind] = adapter
+        return {"kind": kind, "trained": True, **adapter.info}
 
     def _load_lexical(self, kind: str) -> None:
         with self.store.read() as tx:
@@ -292,8 +327,11 @@ class Recommender:
         return self._read(lambda tx: tx.get_partner(territory_id, partner_id))
 
     # -- search helpers --------------------------------------------------------------------
-    def _query_vector(self, text: str) -> np.ndarray:
-        return self.encoder.encode([text], kind="query")[0]
+    def _query_vector(self, text: str, kind: str | None = None) -> np.ndarray:
+        """The query vector of a text, mapped by the adapter of the searched index if any."""
+        vector = self.encoder.encode([text], kind="query")
+        adapter = self.adapters.get(kind) if kind else None
+        return (adapter.apply(vector) if adapter is not None else vector)[0]
 
     def _candidates(self, kind: str, question: str, query: np.ndarray, text: str, allowed: set[int]) -> list[Candidate]:
         """Hybrid candidates (dense + lexical + feedback) for one question's weights."""
@@ -331,7 +369,7 @@ class Recommender:
             project = tx.get_project(territory_id, project_id)
             need_text = need.full_text()
             allowed = filters.available_members(tx, tpk)
-            cands = self._candidates("member", "member_for_need", self._query_vector(need_text), need_text, allowed)
+            cands = self._candidates("member", "member_for_need", self._query_vector(need_text, "member"), need_text, allowed)
             rows = tx.rows_by_pk("member", [c.id for c in cands])
         matches = []
         for cand in cands:
@@ -515,7 +553,9 @@ class Recommender:
             tpk = tx.territory_pk(territory_id)
             member = tx.get_member(territory_id, member_id)
             text = member.text()
-            cands = self._candidates("need", "need_for_member", self._query_vector(text), text, filters.open_needs(tx, tpk))
+            cands = self._candidates(
+                "need", "need_for_member", self._query_vector(text, "need"), text, filters.open_needs(tx, tpk)
+            )
             rows = tx.rows_by_pk("need", [c.id for c in cands])
             projects = {r.pk: (r.project.ext_id, r.project.data) for r in rows.values()}
         matches = []
@@ -561,7 +601,7 @@ class Recommender:
                 allowed = filters.offerings_at(tx, tpk, {stage} if stage else None)
             else:
                 allowed = filters.projects_at(tx, tpk, {stage} if stage else None)
-            cands = self._candidates(kind, "free_text", self._query_vector(text), text, allowed)
+            cands = self._candidates(kind, "free_text", self._query_vector(text, kind), text, allowed)
             rows = tx.rows_by_pk(kind, [c.id for c in cands])
             parents = {pk: _parent(kind, r) for pk, r in rows.items()}
         matches = []
