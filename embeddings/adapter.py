@@ -55,15 +55,22 @@ class QueryAdapter:
 
     # -- training ------------------------------------------------------------------------
     @staticmethod
-    def pairs(documents: Sequence[str], sentences: Callable[[str], list[str]]) -> tuple[list[str], list[str], list[int]]:
-        """(query sentences, positive contexts, owner document index) from the documents."""
+    def pairs(
+        documents: Sequence[str],
+        sentences: Callable[[str], list[str]],
+        rewrite: Callable[[str], str] | None = None,
+    ) -> tuple[list[str], list[str], list[int]]:
+        """(query sentences, positive contexts, owner document index) from the documents.
+
+        ``rewrite`` turns a document sentence into the shape queries have (e.g. a verb phrase).
+        """
         queries, contexts, owners = [], [], []
         for i, doc in enumerate(documents):
             parts = sentences(doc)
             if len(parts) < 2:
                 continue
             for j, part in enumerate(parts):
-                queries.append(part)
+                queries.append(rewrite(part) if rewrite else part)
                 contexts.append(" ".join(parts[:j] + parts[j + 1 :]))
                 owners.append(i)
         return queries, contexts, owners
@@ -75,6 +82,7 @@ class QueryAdapter:
         documents: Sequence[str],
         *,
         sentences: Callable[[str], list[str]],
+        rewrite: Callable[[str], str] | None = None,
         epochs: int = 10,
         learning_rate: float = 3e-4,
         temperature: float = 0.05,
@@ -83,7 +91,7 @@ class QueryAdapter:
         min_pairs: int = 1000,
     ) -> QueryAdapter | None:
         """Train on the documents; None when they give fewer than ``min_pairs`` pairs."""
-        queries, contexts, owners = cls.pairs(documents, sentences)
+        queries, contexts, owners = cls.pairs(documents, sentences, rewrite)
         if len(queries) < min_pairs:
             return None
         import torch

@@ -128,7 +128,9 @@ class Recommender:
         """
         with self.store.read() as tx:
             texts = list(tx.texts(kind).values())
-        adapter = QueryAdapter.fit(self.encoder, texts, sentences=textlib.sentences, min_pairs=min_pairs)
+        adapter = QueryAdapter.fit(
+            self.encoder, texts, sentences=textlib.sentences, rewrite=textlib.verb_phrase, min_pairs=min_pairs
+        )
         if adapter is None:
             self.adapter_path(kind).unlink(missing_ok=True)
             self.adapters.pop(kind, None)

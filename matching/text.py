@@ -226,6 +226,14 @@ def stem(word: str) -> str:
     return strip_accents(_stemmer().stemWord(word))
 
 
+@lru_cache(maxsize=200_000)
+def lemma(word: str) -> str:
+    """Dictionary form of a French word (``simplemma``): "appliquent" -> "appliquer"."""
+    import simplemma
+
+    return simplemma.lemmatize(word, lang="fr")
+
+
 def analyze(text: str) -> list[str]:
     """Stemmed, accent-free content words of a French text (order kept, repeats kept)."""
     return [stem(t) for t in tokens(text)]
@@ -236,8 +244,18 @@ def match_key(stemmed: str) -> str:
     return stemmed[:6]
 
 
+@lru_cache(maxsize=200_000)
+def lexical_key(word: str) -> str:
+    """The key of a word for lexical matching: Snowball stem cut to 6 letters.
+
+    The cut joins derived forms the stemmer keeps apart ("trésorerie", "trésorier").
+    Lemmatising first (``lemma``) was measured and did not help: docs/quality.md.
+    """
+    return match_key(stem(word))
+
+
 def keys(text: str) -> set[str]:
-    return {match_key(s) for s in analyze(text)}
+    return {lexical_key(t) for t in tokens(text)}
 
 
 def overlap(query: str, candidate: str) -> float:
@@ -252,7 +270,7 @@ def shared_words(query: str, candidate: str, limit: int = 3) -> list[str]:
     seen: set[str] = set()
     out: list[str] = []
     for tok in tokens(candidate):
-        s = match_key(stem(tok))
+        s = lexical_key(tok)
         if s in wanted and s not in seen:
             seen.add(s)
             out.append(tok)
@@ -262,8 +280,8 @@ def shared_words(query: str, candidate: str, limit: int = 3) -> list[str]:
 
 
 def lexical_tokens(text: str) -> list[str]:
-    """Tokens of the lexical (BM25) channel: stems cut to 6 letters, repeats kept."""
-    return [match_key(stem(t)) for t in tokens(text)]
+    """Tokens of the lexical (BM25) channel (``lexical_key`` of each word), repeats kept."""
+    return [lexical_key(t) for t in tokens(text)]
 
 
 _SENTENCE_END = re.compile(r"(?<=[.!?;])\s+")
@@ -282,3 +300,38 @@ def sentences(text: str) -> list[str]:
 def is_about_later(sentence: str) -> bool:
     """Whether a sentence talks about a later stage ("Plus tard, …", "À terme, …")."""
     return bool(_FUTURE.match(sentence.strip()))
+
+
+_SUBJECT = re.compile(r"^(?:ils/elles|elles/ils|il/elle|elle/il|ils|elles|il|elle|je|j['’]|nous|on)\s*", re.IGNORECASE)
+_CONJUGATED = re.compile(r"(?:ent|ons|ez|e|es|s|t|ont|it|is)$")
+_INFINITIVE = re.compile(r"(?:er|ir|re|oir)$")
+
+
+def verb_phrase(sentence: str) -> str:
+    """Rewrite a profile sentence as a skill phrase: subject dropped, verb in the infinitive.
+
+    Profiles say "je répare des vélos" or "Ils/elles coordonnent les équipes"; calls for
+    skills say "réparer des vélos", "coordonner les équipes". Used to build the query side
+    of the adapter's training pairs.
+
+    Example:
+        >>> verb_phrase("Ils/elles coordonnent les opérations de production.")
+        'coordonner les opérations de production'
+    """
+    text = sentence.strip().rstrip(".;!?")
+    match = _SUBJECT.match(text)
+    words = text[match.end() :].split() if match else text.split()
+    if not words:
+        return text
+    start = 0 if match else None
+    if start is None:  # a noun-phrase subject: find the first conjugated verb
+        for i, word in enumerate(words[1:10], start=1):
+            w = word.lower().strip(",;:")
+            lem = lemma(w)
+            if lem != w and _INFINITIVE.search(lem) and _CONJUGATED.search(w):
+                start = i
+                break
+    if start is None:
+        return text
+    head = lemma(words[start].lower().strip(",;:"))
+    return " ".join([head, *words[start + 1 :]])
