@@ -22,8 +22,6 @@ import numpy as np
 
 from embeddings.index import Hit
 
-logging.getLogger("bm25s").setLevel(logging.WARNING)  # it logs every index build at DEBUG
-
 K1 = 1.2
 B = 0.5
 
@@ -61,6 +59,8 @@ class LexicalIndex:
 
     def _build(self) -> None:
         import bm25s
+
+        logging.getLogger("bm25s").setLevel(logging.WARNING)  # bm25s sets DEBUG on import
 
         with self._lock:
             if not self._dirty:

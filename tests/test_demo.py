@@ -99,3 +99,24 @@ def test_four_questions_over_http(demo_server, path) -> None:
 def test_health_over_http(demo_server) -> None:
     body = httpx.get(f"{demo_server}/health", timeout=10).json()
     assert body["indexes"]["member"]["count"] == 320 and body["indexes"]["offering"]["count"] == 12
+
+
+@pytest.mark.parametrize(
+    ("text", "stage", "expected"),
+    [
+        ("il nous faut une garantie pour obtenir le prêt", "financement", "hdsi-garantie"),
+        ("un bureau à Sceaux pour trois personnes", None, "sceaux-smart-bureaux"),
+    ],
+)
+def test_free_text_routing_on_the_demo(demo_server, text, stage, expected) -> None:
+    body = {"text": text, "target": "offerings", "k": 3} | ({"stage": stage} if stage else {})
+    r = httpx.post(f"{demo_server}/territories/sceaux-valley/search", json=body, timeout=30)
+    assert r.status_code == 200, r.text
+    assert r.json()["matches"][0]["id"] == expected
+
+
+def test_routing_endpoint_on_the_demo(demo_server) -> None:
+    body = httpx.get(f"{demo_server}/territories/sceaux-valley/projects/p0001/routing", timeout=30).json()
+    assert body["stage"] == "financement" and body["current"]["id"] == "hdsi-garantie"
+    assert body["next_stage"] == "lancement" and body["next"] is not None
+    assert any("étape" in r for r in body["current"]["reasons"])

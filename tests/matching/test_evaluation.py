@@ -70,3 +70,21 @@ def test_malformed_line_is_a_clear_error(esco_slice, tmp_path) -> None:
     bad.write_text("\n".join(lines), encoding="utf-8")
     with pytest.raises(BenchmarkError, match="ligne 5 : JSON invalide"):
         read_queries(bad)
+
+
+def test_demo_evaluation_against_hidden_truth(tmp_path) -> None:
+    from data.generate_demo import generate
+    from matching.evaluation import run_demo_evaluation
+    from matching.settings import Settings
+
+    doc, truth = generate(members=80, projects=16, seed=3)
+    (tmp_path / "doc.json").write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
+    (tmp_path / "truth.json").write_text(json.dumps(truth, ensure_ascii=False), encoding="utf-8")
+    result = run_demo_evaluation(
+        settings=Settings(data_dir=tmp_path / "var"), doc_path=tmp_path / "doc.json", truth_path=tmp_path / "truth.json"
+    )
+    members, routing = result["members_for_need"], result["routing"]
+    assert members["n_queries"] > 0 and 0 < members["ndcg@10"] <= 1
+    assert routing["n_projects"] == 16 and sum(s["n"] for s in routing["by_stage"].values()) == 16
+    assert routing["top1_current"] > 0.5  # far above chance (1 offering in 2 to 5 per stage)
+    assert sum(sum(row.values()) for row in routing["confusion"].values()) == 16
