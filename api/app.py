@@ -34,6 +34,7 @@ TAGS = [
     {"name": "projets", "description": "Créer, lire, supprimer des projets et leurs appels à compétences"},
     {"name": "partenaires", "description": "Créer, lire, supprimer des partenaires et leurs offres"},
     {"name": "territoires", "description": "Territoires (chacun isolé des autres)"},
+    {"name": "retours", "description": "Ce qui arrive après une suggestion : contact, acceptation, refus…"},
     {"name": "service", "description": "État du service"},
 ]
 

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Response
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response
 
 from api.deps import EntityId, K, Rec, TerritoryId
-from api.schemas import Health, MatchList, Problem, Routing, SearchRequest
-from matching.domain import Member, Partner, Project, Territory
+from api.schemas import Digest, EventBatch, EventReceipt, Health, MatchList, Problem, Routing, SearchRequest
+from matching.domain import FeedbackEvent, Member, Partner, Project, QuestionName, Territory
 from matching.errors import InvalidRequest
 
 router = APIRouter()
 R404 = {404: {"model": Problem, "description": "Identifiant inconnu dans ce territoire"}}
 R422 = {422: {"model": Problem, "description": "Requête invalide (le champ en cause est indiqué)"}}
 ERR = R404 | R422
+R409 = {409: {"model": Problem, "description": "Conflit avec ce qui est enregistré"}}
 
 
 def _same_id(path_id: str, body_id: str) -> None:
@@ -166,8 +169,16 @@ def delete_partner(territory_id: TerritoryId, partner_id: EntityId, rec: Rec) ->
     response_model=MatchList,
     responses=ERR,
 )
-def members_for_need(territory_id: TerritoryId, need_id: EntityId, rec: Rec, k: K = 10) -> MatchList:
-    return MatchList(question="members_for_need", subject_id=need_id, matches=rec.members_for_need(territory_id, need_id, k))
+def members_for_need(
+    territory_id: TerritoryId,
+    need_id: EntityId,
+    rec: Rec,
+    k: K = 10,
+    diversity: Annotated[float | None, Query(ge=0, lt=1, description="Diversité de la liste (0 = aucune)")] = None,
+    fair: Annotated[bool, Query(description="Appliquer les plafonds de sollicitation")] = True,
+) -> MatchList:
+    matches = rec.members_for_need(territory_id, need_id, k, fair=fair, diversity=diversity)
+    return MatchList(question="members_for_need", subject_id=need_id, matches=matches)
 
 
 @router.get(
@@ -228,3 +239,44 @@ def needs_for_member(territory_id: TerritoryId, member_id: EntityId, rec: Rec, k
 def search(territory_id: TerritoryId, body: SearchRequest, rec: Rec) -> MatchList:
     matches = rec.search_text(territory_id, body.text, body.target, stage=body.stage, k=body.k)
     return MatchList(question=f"search:{body.target}", subject_id="texte libre", matches=matches)
+
+
+# -- feedback and digest -------------------------------------------------------------------------------
+@router.post(
+    "/territories/{territory_id}/events",
+    tags=["retours"],
+    summary="Enregistrer des événements sur des suggestions (proposé, contacté, accepté, refusé…)",
+    response_model=EventReceipt,
+    responses=ERR | R409,
+)
+def post_events(territory_id: TerritoryId, body: EventBatch, rec: Rec) -> dict:
+    return rec.record_events(territory_id, body.events)
+
+
+@router.get(
+    "/territories/{territory_id}/events",
+    tags=["retours"],
+    summary="Lire les événements, filtrés par question, sujet ou candidat",
+    response_model=list[FeedbackEvent],
+    responses=ERR,
+)
+def get_events(
+    territory_id: TerritoryId,
+    rec: Rec,
+    question: QuestionName | None = None,
+    subject_id: Annotated[str | None, Query(max_length=128)] = None,
+    candidate_id: Annotated[str | None, Query(max_length=128)] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> list[FeedbackEvent]:
+    return rec.list_events(territory_id, question=question, subject_id=subject_id, candidate_id=candidate_id, limit=limit)
+
+
+@router.get(
+    "/territories/{territory_id}/partners/{partner_id}/digest",
+    tags=["questions"],
+    summary="Le point de la semaine d'un partenaire : projets à regarder, jamais montrés, dans sa capacité",
+    response_model=Digest,
+    responses=ERR,
+)
+def partner_digest(territory_id: TerritoryId, partner_id: EntityId, rec: Rec, k: K = 10) -> dict:
+    return rec.partner_digest(territory_id, partner_id, k)

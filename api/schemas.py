@@ -6,7 +6,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from matching.domain import Match, Stage
+from matching.domain import FeedbackEvent, Match, Stage
 
 
 class MatchList(BaseModel):
@@ -43,3 +43,23 @@ class Routing(BaseModel):
     current: Match | None = Field(description="Meilleure offre éligible pour l'étape actuelle")
     next_stage: Stage | None = Field(description="Étape suivante (aucune en fin de chaîne)")
     next: Match | None = Field(description="Meilleure offre éligible pour l'étape suivante")
+
+
+class EventBatch(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    events: list[FeedbackEvent] = Field(min_length=1, max_length=1000, description="Événements (1 à 1000)")
+
+
+class EventReceipt(BaseModel):
+    recorded: int = Field(description="Événements enregistrés")
+    duplicates: int = Field(description="Événements déjà connus (même identifiant, même contenu)")
+
+
+class Digest(BaseModel):
+    partner_id: str
+    partner: str
+    week: str = Field(description="Semaine ISO")
+    offerings_open: list[str] = Field(description="Offres qui ont encore de la capacité")
+    offerings_full: list[str] = Field(description="Offres dont la capacité est atteinte")
+    projects: list[Match] = Field(description="Projets à regarder, jamais montrés à ce partenaire")

@@ -246,3 +246,61 @@ class Match(BaseModel):
 
 
 ENTITY_KINDS = ("member", "project", "partner")
+
+
+# -- feedback on suggestions ------------------------------------------------------------------
+
+EventType = Literal["shown", "contacted", "accepted", "declined", "no_answer", "completed"]
+QuestionName = Literal["member_for_need", "offering_for_project", "project_for_partner", "need_for_member"]
+
+EVENT_LABELS: dict[str, str] = {
+    "shown": "proposé",
+    "contacted": "contacté",
+    "accepted": "accepté",
+    "declined": "refusé",
+    "no_answer": "sans réponse",
+    "completed": "terminé",
+}
+
+# What may follow what on one suggestion (None: no event yet). A suggestion may be shown
+# again; a "no answer" may be followed by a new contact; an accepted engagement may still
+# be declined (withdrawal) or completed.
+TRANSITIONS: dict[str | None, frozenset[str]] = {
+    None: frozenset({"shown", "contacted"}),
+    "shown": frozenset({"shown", "contacted", "declined", "no_answer"}),
+    "contacted": frozenset({"accepted", "declined", "no_answer"}),
+    "no_answer": frozenset({"contacted", "accepted", "declined"}),
+    "accepted": frozenset({"completed", "declined"}),
+    "declined": frozenset(),
+    "completed": frozenset(),
+}
+PENDING_STATES = frozenset({"shown", "contacted", "accepted", "no_answer"})
+
+# Which entity kinds a question's subject and candidate are.
+QUESTION_KINDS: dict[str, tuple[str, str]] = {
+    "member_for_need": ("need", "member"),
+    "offering_for_project": ("project", "offering"),
+    "project_for_partner": ("partner", "project"),
+    "need_for_member": ("member", "need"),
+}
+
+
+class FeedbackEvent(_Model):
+    """Something that happened to a suggestion (subject, candidate) of a question."""
+
+    id: ExtId = Field(description="Identifiant de l'événement (idempotence)")
+    question: QuestionName
+    subject_id: ExtId = Field(description="Besoin, projet, partenaire ou membre pour lequel on a suggéré")
+    candidate_id: ExtId = Field(description="Le candidat suggéré")
+    type: EventType
+    at: dt.datetime = Field(description="Date et heure (ISO 8601)")
+    score: float | None = Field(default=None, ge=0, le=1, description="Score affiché")
+    breakdown: dict[Annotated[str, Field(max_length=40)], Annotated[float, Field(ge=0, le=1)]] | None = Field(
+        default=None, max_length=20, description="Composantes du score affiché (pour apprendre les poids)"
+    )
+
+    @field_validator("at")
+    @classmethod
+    def _aware(cls, value: dt.datetime) -> dt.datetime:
+        # naive timestamps are taken as UTC so that every comparison is well defined
+        return value if value.tzinfo else value.replace(tzinfo=dt.UTC)

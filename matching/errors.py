@@ -19,6 +19,10 @@ class InvalidRequest(MaillageError, ValueError):
     """A request is well-formed but cannot be answered (e.g. inconsistent ids)."""
 
 
+class Conflict(MaillageError):
+    """The request contradicts what is stored (e.g. an event id reused with other content)."""
+
+
 class IngestError(MaillageError, ValueError):
     """A row of an ingest file is invalid; nothing of its batch was written."""
 

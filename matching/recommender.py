@@ -14,6 +14,7 @@ Example:
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import logging
 import threading
@@ -28,13 +29,14 @@ from embeddings import CachedEncoder, Encoder, IndexMismatch, VectorCache, Vecto
 from embeddings.adapter import QueryAdapter
 from embeddings.lexical import LexicalIndex
 from matching import filters, scoring
+from matching import store as storelib
 from matching import text as textlib
-from matching.domain import Match, Member, Need, Offering, Partner, Project, Stage, Territory
+from matching.domain import PENDING_STATES, FeedbackEvent, Match, Member, Need, Offering, Partner, Project, Stage, Territory
 from matching.errors import InvalidRequest
 from matching.retrieval import Candidate, retrieve
 from matching.scoring import Weights
 from matching.settings import Settings
-from matching.store import INDEXED_KINDS, ROW_OF_KIND, NeedRow, OfferingRow, PartnerRow, ProjectRow, Store, Tx
+from matching.store import INDEXED_KINDS, ROW_OF_KIND, MemberRow, NeedRow, OfferingRow, PartnerRow, ProjectRow, Store, Tx
 from matching.text import lexical_tokens
 
 log = logging.getLogger(__name__)
@@ -352,6 +354,7 @@ class Recommender:
             )
 
     def _k(self, k: int) -> int:
+        self.reload_weights()
         if not 1 <= k <= self.settings.max_k:
             raise InvalidRequest(f"k doit être entre 1 et {self.settings.max_k}")
         return k
@@ -361,16 +364,44 @@ class Recommender:
         return sorted(matches, key=lambda m: (-m.score, m.id))[:k]
 
     # -- the four questions -------------------------------------------------------------------
-    def members_for_need(self, territory_id: str, need_id: str, k: int = 10) -> list[Match]:
-        """Who could answer this call for skills?"""
+    def members_for_need(
+        self,
+        territory_id: str,
+        need_id: str,
+        k: int = 10,
+        *,
+        fair: bool = True,
+        diversity: float | None = None,
+        now: dt.datetime | None = None,
+    ) -> list[Match]:
+        """Who could answer this call for skills?
+
+        Args:
+            fair: apply the exposure policy: members contacted ``member_cap`` times in the
+                last ``window_days`` are left out, those contacted fewer times rank lower
+                (``exposure`` component).
+            diversity: MMR trade-off in [0, 1) so one list does not hold near-identical
+                profiles (default: the policy's).
+            now: the reference time of the rolling window (default: now, UTC).
+        """
         k = self._k(k)
         weights = self.weights.for_question("member_for_need")
+        policy = self.weights.exposure
         with self.store.read() as tx:
             tpk = tx.territory_pk(territory_id)
             need, project_id = tx.get_need(territory_id, need_id)
             project = tx.get_project(territory_id, project_id)
             need_text = need.full_text()
             allowed = filters.available_members(tx, tpk)
+            contacts: dict[str, int] = {}
+            if fair and policy.member_cap > 0:
+                since = (now or dt.datetime.now(dt.UTC)) - dt.timedelta(days=policy.window_days)
+                contacts = storelib.contact_counts(tx, tpk, since)
+                capped = [m for m, n in contacts.items() if n >= policy.member_cap]
+                if capped:
+                    allowed -= set(
+                        tx.s.scalars(select(MemberRow.pk).where(MemberRow.territory_pk == tpk, MemberRow.ext_id.in_(capped)))
+                    )
             cands = self._candidates("member", "member_for_need", self._query_vector(need_text, "member"), need_text, allowed)
             rows = tx.rows_by_pk("member", [c.id for c in cands])
         matches = []
@@ -384,6 +415,8 @@ class Recommender:
             shared = scoring.causes(member.causes, project.causes)
             if shared is not None:
                 comps["causes"] = shared
+            if fair and policy.member_cap > 0:
+                comps["exposure"] = 1.0 - contacts.get(member.id, 0) / policy.member_cap
             matches.append(
                 Match(
                     id=member.id,
@@ -391,10 +424,40 @@ class Recommender:
                     label=member.display_name,
                     score=scoring.combine(comps, weights),
                     breakdown=comps,
-                    reasons=scoring.member_reasons(member, need, need_text, project.commune, comps, project.causes),
+                    reasons=scoring.member_reasons(member, need, need_text, project.commune, comps, project.causes)
+                    + (
+                        [f"déjà sollicité·e {contacts[member.id]} fois ces {policy.window_days} derniers jours"]
+                        if contacts.get(member.id)
+                        else []
+                    ),
                 )
             )
+        lam = policy.diversity if diversity is None else diversity
+        if lam > 0:
+            pks = {Member.model_validate(rows[c.id].data).id: c.id for c in cands}
+            return self._diversify(matches, k, lam, "member", pks)
         return self._rank(matches, k)
+
+    def _diversify(self, matches: list[Match], k: int, lam: float, kind: str, pks: dict[str, int]) -> list[Match]:
+        """Maximal marginal relevance: each pick trades score against resemblance to those picked."""
+        if not 0 <= lam < 1:
+            raise InvalidRequest("diversity doit être dans [0, 1[")
+        pool = self._rank(matches, max(3 * k, k))
+        with self._lock:
+            vectors = {m.id: self.indexes[kind].vector(pks[m.id]) for m in pool}
+        picked: list[Match] = []
+        while pool and len(picked) < k:
+
+            def gain(m: Match) -> float:
+                if not picked:
+                    return m.score
+                resemblance = max(float(vectors[m.id] @ vectors[p.id]) for p in picked)
+                return (1 - lam) * m.score - lam * resemblance
+
+            best = max(pool, key=lambda m: (gain(m), m.score))
+            pool.remove(best)
+            picked.append(best)
+        return picked
 
     def offerings_for_project(self, territory_id: str, project_id: str, k: int = 10) -> list[Match]:
         """Which partner offerings fit this project at its stage (and the next one)?"""
@@ -405,6 +468,8 @@ class Recommender:
             project = tx.get_project(territory_id, project_id)
             stages = {project.stage} | ({project.stage.next()} if project.stage.next() else set())
             allowed = filters.offerings_for(tx, tpk, project, stages)
+            if self.weights.exposure.partner_caps:
+                allowed -= self._full_offerings(tx, tpk, exclude_project=project.id)
             cands = self._offering_candidates(project, allowed)
             rows = tx.rows_by_pk("offering", [c.id for c in cands])
             partners = {r.partner_pk: (r.partner.ext_id, r.partner.data["name"]) for r in rows.values()}
@@ -460,6 +525,21 @@ class Recommender:
                 comps["lexical"] = float(lexical[n] / lexical.max()) if lexical.max() > 0 else 0.0
             out.append(Candidate(pk, comps))
         return out
+
+    def _full_offerings(self, tx: Tx, tpk: int, exclude_project: str | None = None) -> set[int]:
+        """Offerings whose pending suggestions (shown, contacted, accepted) reach their capacity."""
+        pending: dict[str, int] = {}
+        for (subject, candidate), state in storelib.suggestion_states(tx, tpk, "offering_for_project").items():
+            if state in PENDING_STATES and subject != exclude_project:
+                pending[candidate] = pending.get(candidate, 0) + 1
+        if not pending:
+            return set()
+        rows = tx.s.execute(
+            select(OfferingRow.pk, OfferingRow.ext_id, OfferingRow.data).where(
+                OfferingRow.territory_pk == tpk, OfferingRow.ext_id.in_(list(pending))
+            )
+        )
+        return {pk for pk, ext, data in rows if pending[ext] >= data.get("capacity", 10)}
 
     def route_project(self, territory_id: str, project_id: str) -> dict[str, Any]:
         """The best eligible offering for the project's current stage, and for the next one.
@@ -626,6 +706,112 @@ class Recommender:
                 )
             )
         return self._rank(matches, k)
+
+    # -- feedback ------------------------------------------------------------------------------
+    def record_events(self, territory_id: str, events: list[FeedbackEvent]) -> dict[str, int]:
+        """Store events in one transaction (all or nothing); idempotent by event id.
+
+        Events are applied in time order, so a batch may hold a whole story
+        (shown, contacted, accepted) of one suggestion.
+        """
+        counts = {"recorded": 0, "duplicates": 0}
+        with self.store.transaction() as tx:
+            for ev in sorted(events, key=lambda e: e.at):
+                outcome = storelib.record_event(tx, territory_id, ev)
+                counts["recorded" if outcome == "recorded" else "duplicates"] += 1
+        return counts
+
+    def list_events(self, territory_id: str, **filters_: Any) -> list[FeedbackEvent]:
+        with self.store.read() as tx:
+            rows = storelib.list_events(tx, tx.territory_pk(territory_id), **filters_)
+            return [FeedbackEvent.model_validate(r.data) for r in rows]
+
+    def outcomes_frame(self, territory_id: str, question: str = "member_for_need"):
+        """One row per closed suggestion: its components when shown, and label 1/0.
+
+        Label 1 = accepted or completed, 0 = declined or no answer; suggestions still
+        pending (shown, contacted) are left out. Columns: subject_id, candidate_id, the
+        components, label.
+        """
+        import pandas as pd
+
+        with self.store.read() as tx:
+            rows = storelib.list_events(tx, tx.territory_pk(territory_id), question=question)
+        shown: dict[tuple[str, str], dict[str, float]] = {}
+        state: dict[tuple[str, str], str] = {}
+        for row in rows:
+            key = (row.subject_id, row.candidate_id)
+            if row.data.get("breakdown"):
+                shown[key] = row.data["breakdown"]
+            state[key] = row.type
+        records = []
+        for key, last in state.items():
+            if key not in shown or last in ("shown", "contacted"):
+                continue
+            label = 1 if last in ("accepted", "completed") else 0
+            records.append({"subject_id": key[0], "candidate_id": key[1], **shown[key], "label": label})
+        return pd.DataFrame.from_records(records)
+
+    def reload_weights(self) -> bool:
+        """Re-read the weights file if it changed on disk (the service calls this per request)."""
+        path = self.settings.weights
+        try:
+            mtime = path.stat().st_mtime
+        except OSError:
+            return False
+        if mtime == getattr(self, "_weights_mtime", None):
+            return False
+        try:
+            weights = Weights.load(path)
+        except (OSError, ValueError) as exc:
+            log.warning("poids illisibles dans %s (%s) : poids précédents conservés", path, exc)
+            return False
+        self.weights, self._weights_mtime = weights, mtime
+        return True
+
+    # -- partner digest ---------------------------------------------------------------------------
+    def partner_digest(self, territory_id: str, partner_id: str, k: int = 10) -> dict[str, Any]:
+        """The projects a partner should look at this week: stage served, eligible, within
+        the capacity of the offering, and never shown to this partner before."""
+        with self.store.read() as tx:
+            tpk = tx.territory_pk(territory_id)
+            partner = tx.get_partner(territory_id, partner_id)
+            states = storelib.suggestion_states(tx, tpk, "project_for_partner")
+            full = self._full_offerings(tx, tpk) if self.weights.exposure.partner_caps else set()
+            full_ids = {r.ext_id for r in tx.rows_by_pk("offering", sorted(full)).values()}
+        already = {candidate for (subject, candidate) in states if subject == partner_id}
+        ranked = self.projects_for_partner(territory_id, partner_id, k=self.settings.max_k)
+        open_offerings = [o for o in partner.offerings if o.id not in full_ids]
+        items = [m for m in ranked if m.id not in already][:k] if open_offerings else []
+        today = dt.date.today()
+        year, week, _ = today.isocalendar()
+        return {
+            "partner_id": partner.id,
+            "partner": partner.name,
+            "week": f"{year}-W{week:02d}",
+            "offerings_open": [o.id for o in open_offerings],
+            "offerings_full": sorted(full_ids & {o.id for o in partner.offerings}),
+            "projects": items,
+        }
+
+    # -- matching round ---------------------------------------------------------------------------
+    def round_candidates(
+        self, territory_id: str, k: int = 20
+    ) -> tuple[dict[str, list[tuple[str, float]]], dict[str, int], dict[str, int]]:
+        """Inputs of a territory-wide matching round: candidates per open need, headcounts,
+        and each member's remaining capacity (maximum engagements minus current ones)."""
+        with self.store.read() as tx:
+            tpk = tx.territory_pk(territory_id)
+            need_rows = tx.rows_by_pk("need", sorted(filters.open_needs(tx, tpk)))
+            capacity = {}
+            for row in tx.rows("member", tpk):
+                m = row.data
+                capacity[m["id"]] = max(0, m.get("max_engagements", 0) - m.get("active_engagements", 0)) if row.available else 0
+        candidates, headcount = {}, {}
+        for row in need_rows.values():
+            candidates[row.ext_id] = [(m.id, m.score) for m in self.members_for_need(territory_id, row.ext_id, k=k)]
+            headcount[row.ext_id] = int(row.data.get("headcount", 1))
+        return candidates, headcount, capacity
 
 
 def _parent(kind: str, row: Any) -> tuple[str, str | None]:

@@ -43,6 +43,7 @@ COMPONENT_LABELS = {
     "load": "charge actuelle",
     "stage": "étape",
     "causes": "causes partagées",
+    "exposure": "peu sollicité·e récemment",
 }
 
 DEFAULT_WEIGHTS: dict[str, dict[str, float]] = {
@@ -54,6 +55,7 @@ DEFAULT_WEIGHTS: dict[str, dict[str, float]] = {
         "place": 0.06,
         "load": 0.04,
         "causes": 0.04,
+        "exposure": 0.08,
     },
     "offering_for_project": {"semantic": 0.5, "lexical": 0.1, "stage": 0.4},
     "project_for_partner": {"semantic": 0.45, "lexical": 0.15, "stage": 0.4},
@@ -71,6 +73,19 @@ class RetrievalParams(BaseModel):
     feedback_top: int = Field(default=3, ge=0, le=50, description="Meilleurs candidats pour la composante neighbours")
 
 
+class ExposurePolicy(BaseModel):
+    """Fair exposure: nobody is asked too often, partners are not flooded."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    member_cap: int = Field(
+        default=2, ge=0, le=100, description="Sollicitations (contacts) par membre et par fenêtre ; 0 = sans plafond"
+    )
+    window_days: int = Field(default=30, ge=1, le=366, description="Fenêtre glissante, en jours")
+    partner_caps: bool = Field(default=True, description="La capacité d'une offre borne ses suggestions en cours")
+    diversity: float = Field(default=0.0, ge=0.0, lt=1.0, description="Diversité (MMR) des listes : 0 = aucune")
+
+
 class Weights(BaseModel):
     """Component weights per question (non-negative; normalised at use)."""
 
@@ -82,6 +97,7 @@ class Weights(BaseModel):
     need_for_member: dict[str, float] = Field(default_factory=lambda: dict(DEFAULT_WEIGHTS["need_for_member"]))
     free_text: dict[str, float] = Field(default_factory=lambda: dict(DEFAULT_WEIGHTS["free_text"]))
     retrieval: RetrievalParams = Field(default_factory=RetrievalParams)
+    exposure: ExposurePolicy = Field(default_factory=ExposurePolicy)
 
     @field_validator(*QUESTIONS)
     @classmethod

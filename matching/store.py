@@ -16,6 +16,7 @@ Example:
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -25,7 +26,9 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     Boolean,
+    DateTime,
     ForeignKey,
+    Index,
     Integer,
     String,
     Text,
@@ -38,8 +41,8 @@ from sqlalchemy import (
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship
 
-from matching.domain import Member, Need, Partner, Project, Territory
-from matching.errors import InvalidRequest, NotFound
+from matching.domain import QUESTION_KINDS, TRANSITIONS, FeedbackEvent, Member, Need, Partner, Project, Territory
+from matching.errors import Conflict, InvalidRequest, NotFound
 
 # Entity kinds that are embedded and indexed (one FAISS index each).
 INDEXED_KINDS = ("member", "need", "offering", "project")
@@ -110,6 +113,26 @@ class OfferingRow(_Entity, Base):
     territory_pk: Mapped[int] = mapped_column(ForeignKey("territories.pk", ondelete="CASCADE"), index=True)
     partner_pk: Mapped[int] = mapped_column(ForeignKey("partners.pk", ondelete="CASCADE"), index=True)
     partner: Mapped[PartnerRow] = relationship(back_populates="offerings")
+
+
+class EventRow(Base):
+    """One feedback event on a suggestion (question, subject, candidate)."""
+
+    __tablename__ = "feedback_events"
+    __table_args__ = (
+        UniqueConstraint("territory_pk", "ext_id"),
+        Index("ix_event_suggestion", "territory_pk", "question", "subject_id", "candidate_id"),
+        Index("ix_event_candidate", "territory_pk", "question", "candidate_id", "type", "at"),
+    )
+    pk: Mapped[int] = mapped_column(Integer, primary_key=True)
+    ext_id: Mapped[str] = mapped_column(String(128))
+    territory_pk: Mapped[int] = mapped_column(ForeignKey("territories.pk", ondelete="CASCADE"), index=True)
+    question: Mapped[str] = mapped_column(String(32))
+    subject_id: Mapped[str] = mapped_column(String(128))
+    candidate_id: Mapped[str] = mapped_column(String(128))
+    type: Mapped[str] = mapped_column(String(16))
+    at: Mapped[dt.datetime] = mapped_column(DateTime)  # UTC, naive (portable across SQLite/PostgreSQL)
+    data: Mapped[dict[str, Any]] = mapped_column(JSON)
 
 
 ROW_OF_KIND: dict[str, type[Base]] = {
@@ -425,3 +448,124 @@ def to_frame(store: Store, kind: str, territory_id: str | None = None):
                 rec["partner_id"] = r.partner.ext_id
             records.append(rec)
     return pd.DataFrame.from_records(records)
+
+
+# -- feedback events ------------------------------------------------------------------------------
+
+EXT_ROW = {"member": MemberRow, "need": NeedRow, "offering": OfferingRow, "project": ProjectRow, "partner": PartnerRow}
+KIND_LABEL = {"member": "membre", "need": "besoin", "offering": "offre", "project": "projet", "partner": "partenaire"}
+
+
+def _utc_naive(value: dt.datetime) -> dt.datetime:
+    return value.astimezone(dt.UTC).replace(tzinfo=None) if value.tzinfo else value
+
+
+def record_event(tx: Tx, territory_id: str, ev: FeedbackEvent) -> str:
+    """Store one event; returns ``"recorded"`` or ``"duplicate"`` (same id, same content).
+
+    Raises:
+        Conflict: the id is already used by a different event.
+        NotFound: the subject or the candidate does not exist in the territory.
+        InvalidRequest: the transition is not allowed, or the event is older than the last one.
+    """
+    tpk = tx.territory_pk(territory_id)
+    data = ev.model_dump(mode="json")
+    existing = tx.s.scalar(select(EventRow).where(EventRow.territory_pk == tpk, EventRow.ext_id == ev.id))
+    if existing is not None:
+        if existing.data == data:
+            return "duplicate"
+        raise Conflict(f"l'événement {ev.id!r} existe déjà avec un autre contenu")
+    subject_kind, candidate_kind = QUESTION_KINDS[ev.question]
+    for kind, ident in ((subject_kind, ev.subject_id), (candidate_kind, ev.candidate_id)):
+        cls = EXT_ROW[kind]
+        if tx.s.scalar(select(cls.pk).where(cls.territory_pk == tpk, cls.ext_id == ident)) is None:
+            raise NotFound(KIND_LABEL[kind], ident)
+    last = tx.s.scalar(
+        select(EventRow)
+        .where(
+            EventRow.territory_pk == tpk,
+            EventRow.question == ev.question,
+            EventRow.subject_id == ev.subject_id,
+            EventRow.candidate_id == ev.candidate_id,
+        )
+        .order_by(EventRow.at.desc(), EventRow.pk.desc())
+        .limit(1)
+    )
+    state = last.type if last is not None else None
+    if ev.type not in TRANSITIONS[state]:
+        allowed = ", ".join(sorted(TRANSITIONS[state])) or "aucun (suggestion close)"
+        raise InvalidRequest(
+            f"événement {ev.id!r} : « {ev.type} » ne peut pas suivre « {state or 'aucun événement'} » "
+            f"pour ({ev.subject_id}, {ev.candidate_id}) ; possibles : {allowed}"
+        )
+    at = _utc_naive(ev.at)
+    if last is not None and at < last.at:
+        raise InvalidRequest(
+            f"événement {ev.id!r} : daté avant le dernier événement de cette suggestion ({last.at.isoformat()}Z)"
+        )
+    tx.s.add(
+        EventRow(
+            ext_id=ev.id,
+            territory_pk=tpk,
+            question=ev.question,
+            subject_id=ev.subject_id,
+            candidate_id=ev.candidate_id,
+            type=ev.type,
+            at=at,
+            data=data,
+        )
+    )
+    tx.s.flush()
+    return "recorded"
+
+
+def list_events(
+    tx: Tx,
+    territory_pk: int,
+    *,
+    question: str | None = None,
+    subject_id: str | None = None,
+    candidate_id: str | None = None,
+    since: dt.datetime | None = None,
+    limit: int | None = None,
+) -> list[EventRow]:
+    stmt = select(EventRow).where(EventRow.territory_pk == territory_pk)
+    if question:
+        stmt = stmt.where(EventRow.question == question)
+    if subject_id:
+        stmt = stmt.where(EventRow.subject_id == subject_id)
+    if candidate_id:
+        stmt = stmt.where(EventRow.candidate_id == candidate_id)
+    if since is not None:
+        stmt = stmt.where(EventRow.at >= _utc_naive(since))
+    stmt = stmt.order_by(EventRow.at, EventRow.pk)
+    if limit:
+        stmt = stmt.limit(limit)
+    return list(tx.s.scalars(stmt))
+
+
+def contact_counts(tx: Tx, territory_pk: int, since: dt.datetime) -> dict[str, int]:
+    """How many times each member was contacted (any need) since a date."""
+    rows = tx.s.execute(
+        select(EventRow.candidate_id, func.count())
+        .where(
+            EventRow.territory_pk == territory_pk,
+            EventRow.question == "member_for_need",
+            EventRow.type == "contacted",
+            EventRow.at >= _utc_naive(since),
+        )
+        .group_by(EventRow.candidate_id)
+    )
+    return {cid: int(n) for cid, n in rows.all()}
+
+
+def suggestion_states(tx: Tx, territory_pk: int, question: str) -> dict[tuple[str, str], str]:
+    """Latest state of every suggestion of a question: (subject, candidate) -> event type."""
+    states: dict[tuple[str, str], str] = {}
+    for row in tx.s.execute(
+        select(EventRow.subject_id, EventRow.candidate_id, EventRow.type)
+        .where(EventRow.territory_pk == territory_pk, EventRow.question == question)
+        .order_by(EventRow.at, EventRow.pk)
+    ):
+        states[(row.subject_id, row.candidate_id)] = row.type
+    return states

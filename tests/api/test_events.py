@@ -1,0 +1,113 @@
+"""Feedback events, exposure caps, partner capacity and digest, through HTTP."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+NOW = dt.datetime.now(dt.UTC).replace(microsecond=0)
+
+
+def ev(i: str, typ: str, *, cand: str = "m1", subj: str = "p1-n1", q: str = "member_for_need", days_ago: float = 0, **kw) -> dict:
+    at = (NOW - dt.timedelta(days=days_ago)).isoformat()
+    return {"id": i, "question": q, "subject_id": subj, "candidate_id": cand, "type": typ, "at": at} | kw
+
+
+def post(client, *events):
+    return client.post("/territories/mini/events", json={"events": list(events)})
+
+
+def test_story_of_a_suggestion_and_idempotency(client) -> None:
+    story = [
+        ev("e1", "shown", days_ago=3, score=0.6, breakdown={"semantic": 0.5}),
+        ev("e2", "contacted", days_ago=2),
+        ev("e3", "accepted", days_ago=1),
+    ]
+    r = post(client, *story)
+    assert r.status_code == 200 and r.json() == {"recorded": 3, "duplicates": 0}
+    assert post(client, *story).json() == {"recorded": 0, "duplicates": 3}  # same ids, same content
+    got = client.get("/territories/mini/events", params={"candidate_id": "m1"}).json()
+    assert [e["type"] for e in got] == ["shown", "contacted", "accepted"]
+
+
+def test_invalid_transition_is_rejected_with_a_clear_message_and_nothing_written(client) -> None:
+    r = post(client, ev("a1", "shown", days_ago=2), ev("a2", "completed", days_ago=1))
+    assert r.status_code == 422
+    assert "« completed » ne peut pas suivre « shown »" in r.json()["detail"]
+    assert client.get("/territories/mini/events").json() == []  # the whole batch was rolled back
+    r = post(client, ev("a3", "accepted"))
+    assert r.status_code == 422 and "aucun événement" in r.json()["detail"]
+
+
+def test_event_errors(client) -> None:
+    assert post(client, ev("b1", "shown")).status_code == 200
+    r = post(client, ev("b1", "shown", cand="m2"))  # same id, other content
+    assert r.status_code == 409 and "b1" in r.json()["detail"]
+    assert post(client, ev("b2", "shown", cand="nobody")).status_code == 404
+    assert post(client, ev("b3", "teleported")).status_code == 422
+    r = post(client, ev("b4", "contacted", days_ago=5))  # older than the last event of that suggestion
+    assert r.status_code == 422 and "avant le dernier" in r.json()["detail"]
+    assert client.post("/territories/mini/events", json={"events": []}).status_code == 422
+
+
+def test_member_cap_filters_and_recent_contacts_rank_lower(client) -> None:
+    url = "/territories/mini/needs/p1-n1/members"
+    before = [m["id"] for m in client.get(url, params={"k": 8}).json()["matches"]]
+    assert before[0] == "m1"
+    # m1 contacted once this month (about another need): still there, with a lower exposure component
+    post(client, ev("c1", "contacted", subj="p3-n1", days_ago=3))
+    m1 = next(m for m in client.get(url, params={"k": 8}).json()["matches"] if m["id"] == "m1")
+    assert m1["breakdown"]["exposure"] == 0.5 and any("sollicité" in r for r in m1["reasons"])
+    # a second contact reaches the cap (2 per 30 days): m1 is no longer suggested
+    post(client, ev("c2", "no_answer", subj="p3-n1", days_ago=2), ev("c3", "contacted", subj="p3-n1", days_ago=1))
+    after = [m["id"] for m in client.get(url, params={"k": 8}).json()["matches"]]
+    assert "m1" not in after
+    assert "m1" in [m["id"] for m in client.get(url, params={"k": 8, "fair": False}).json()["matches"]]
+
+
+def test_old_contacts_leave_the_window(client) -> None:
+    post(client, ev("d1", "contacted", days_ago=60), ev("d2", "no_answer", days_ago=59), ev("d3", "contacted", days_ago=45))
+    ids = [m["id"] for m in client.get("/territories/mini/needs/p1-n1/members", params={"k": 8}).json()["matches"]]
+    assert ids[0] == "m1"
+
+
+def test_diversity_option(client) -> None:
+    url = "/territories/mini/needs/p1-n1/members"
+    plain = client.get(url, params={"k": 3}).json()["matches"]
+    diverse = client.get(url, params={"k": 3, "diversity": 0.9}).json()["matches"]
+    assert len(diverse) == 3 and diverse[0]["id"] == plain[0]["id"]
+    assert client.get(url, params={"diversity": 1.5}).status_code == 422
+
+
+def test_partner_capacity_and_digest(client, rec) -> None:
+    digest = client.get("/territories/mini/partners/labo/digest").json()
+    assert digest["partner"] == "Labo des idées" and [p["id"] for p in digest["projects"]] == ["p2"]
+    # shown to the partner once: not in next week's digest
+    post(client, ev("f1", "shown", q="project_for_partner", subj="labo", cand="p2"))
+    assert client.get("/territories/mini/partners/labo/digest").json()["projects"] == []
+    # the cowork offering has capacity 8: eight pending projects fill it
+    partner = client.get("/territories/mini/partners/cowork").json()
+    partner["offerings"][0]["capacity"] = 1
+    assert client.put("/territories/mini/partners/cowork", json=partner).status_code == 200
+    assert "cowork-bureaux" in [m["id"] for m in client.get("/territories/mini/projects/p1/offerings").json()["matches"]]
+    post(client, ev("f2", "shown", q="offering_for_project", subj="p3", cand="cowork-bureaux"))
+    assert "cowork-bureaux" not in [m["id"] for m in client.get("/territories/mini/projects/p1/offerings").json()["matches"]]
+    digest = client.get("/territories/mini/partners/cowork/digest").json()
+    assert digest["offerings_full"] == ["cowork-bureaux"] and digest["projects"] == []
+
+
+def test_weights_are_reloaded_without_restart(client, rec, tmp_path) -> None:
+    from matching.scoring import Weights
+
+    path = tmp_path / "weights.json"
+    Weights().save(path)
+    rec.settings.weights = path
+    rec.reload_weights()
+    w = Weights()
+    w.member_for_need = {"place": 1.0}
+    w.save(path)
+    import os
+
+    os.utime(path, (1, 2_000_000_000))  # a new modification time
+    top = client.get("/territories/mini/needs/p1-n1/members", params={"k": 8}).json()["matches"]
+    assert rec.weights.member_for_need == {"place": 1.0}
+    assert all(abs(m["score"] - m["breakdown"]["place"]) < 1e-5 for m in top)
