@@ -33,6 +33,10 @@ index_app = typer.Typer(help="Gérer l'index vectoriel (FAISS).", no_args_is_hel
 recommend_app = typer.Typer(help="Poser une des quatre questions, ou chercher un texte libre.", no_args_is_help=True)
 app.add_typer(index_app, name="index")
 app.add_typer(recommend_app, name="recommend")
+events_app = typer.Typer(help="Retours sur les suggestions (proposé, contacté, accepté, refusé…).", no_args_is_help=True)
+weights_app = typer.Typer(help="Poids du score : apprendre à partir des retours.", no_args_is_help=True)
+app.add_typer(events_app, name="events")
+app.add_typer(weights_app, name="weights")
 
 out = Console()
 err = Console(stderr=True, soft_wrap=True)
@@ -275,6 +279,120 @@ def eval_(
     except (BenchmarkError, MaillageError, OSError, ValueError) as exc:
         raise _fail(str(exc)) from None
     print(json.dumps(result, ensure_ascii=False))
+
+
+@events_app.command("import")
+def events_import(
+    file: Annotated[Path, typer.Argument(help='JSON (liste ou {"events": [...]}), JSON Lines ou CSV d\'événements.')],
+    territory: TerritoryOpt = DEFAULT_TERRITORY,
+) -> None:
+    """Importer des événements ; un événement invalide arrête tout (rien n'est écrit)."""
+    from pydantic import ValidationError
+
+    from matching.domain import FeedbackEvent
+
+    try:
+        rows = _read_rows(file)
+        events = []
+        for line, row in rows:
+            try:
+                events.append(FeedbackEvent.model_validate(row))
+            except ValidationError as exc:
+                e = exc.errors()[0]
+                raise _fail(f"{file.name}, ligne {line}, champ {'.'.join(map(str, e['loc'])) or '-'!r} : {e['msg']}") from None
+    except IngestError as exc:
+        raise _fail(str(exc)) from None
+    rec = _recommender()
+    try:
+        counts = rec.record_events(territory, events)
+    except MaillageError as exc:
+        raise _fail(f"{file.name} : {exc} (rien n'a été écrit)") from None
+    finally:
+        rec.close()
+    out.print(f"{file.name} : {counts['recorded']} événement(s) enregistré(s), {counts['duplicates']} déjà connu(s)")
+
+
+def _read_rows(file: Path) -> list[tuple[int, dict]]:
+    """(line, object) pairs of a JSON, JSON Lines or CSV file."""
+    import csv
+    import io
+
+    from matching.ingest import _decode_array
+
+    try:
+        text = file.read_text(encoding="utf-8-sig")
+    except (FileNotFoundError, UnicodeDecodeError) as exc:
+        raise IngestError(file.name, 0, "-", f"lecture impossible ({exc})") from None
+    if file.suffix.lower() == ".csv":
+        reader = csv.DictReader(io.StringIO(text))
+        rows = []
+        for row in reader:
+            data = {k: v for k, v in row.items() if k and v not in (None, "")}
+            if "breakdown" in data:
+                data["breakdown"] = json.loads(data["breakdown"])
+            rows.append((reader.line_num, data))
+        return rows
+    if file.suffix.lower() in (".jsonl", ".ndjson"):
+        rows = []
+        for no, line in enumerate(text.splitlines(), 1):
+            if line.strip():
+                try:
+                    rows.append((no, json.loads(line)))
+                except json.JSONDecodeError as exc:
+                    raise IngestError(file.name, no, "-", f"JSON invalide : {exc.msg}") from None
+        return rows
+    try:
+        start = text.index("[")
+        items, _ = _decode_array(text, start, json.JSONDecoder())
+    except (ValueError, json.JSONDecodeError) as exc:
+        raise IngestError(file.name, 1, "-", f"liste JSON d'événements attendue ({exc})") from None
+    return items
+
+
+@app.command()
+def digest(
+    partner: Annotated[str, typer.Option(help="Identifiant du partenaire.")],
+    territory: TerritoryOpt = DEFAULT_TERRITORY,
+    k: KOpt = 10,
+    html: Annotated[bool, typer.Option("--html", help="Sortie HTML au lieu de texte.")] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Le point de la semaine d'un partenaire : projets à regarder (jamais montrés, dans sa capacité)."""
+    from matching.reports import digest_html, digest_text
+
+    rec = _recommender()
+    try:
+        result = rec.partner_digest(territory, partner, k)
+    except MaillageError as exc:
+        raise _fail(str(exc)) from None
+    finally:
+        rec.close()
+    if as_json:
+        print(json.dumps({**result, "projects": [m.model_dump() for m in result["projects"]]}, ensure_ascii=False))
+    else:
+        print(digest_html(result) if html else digest_text(result))
+
+
+@app.command()
+def exposure(
+    requests: Annotated[int, typer.Option(help="Nombre de demandes simulées.", min=1, max=100_000)] = 200,
+    k: KOpt = 5,
+    seed: Annotated[int, typer.Option(help="Graine du tirage des demandes.")] = 0,
+) -> None:
+    """Équité : rejouer un mois de demandes sur le territoire de démonstration, plafonds actifs puis
+    inactifs ; imprime le Gini d'exposition, la couverture et le nDCG (JSON)."""
+    from matching.evaluation import simulate_exposure
+
+    results = {}
+    for caps in (False, True):
+        results["caps_on" if caps else "caps_off"] = simulate_exposure(
+            requests=requests, k=k, caps=caps, seed=seed, settings=settings(), show_progress=True
+        )
+    off, on = results["caps_off"], results["caps_on"]
+    key = f"ndcg@{k}"
+    results["ndcg_change"] = (on[key] - off[key]) / off[key] if off[key] else 0.0
+    results["gini_change"] = on["exposure_gini"] - off["exposure_gini"]
+    print(json.dumps(results, ensure_ascii=False))
 
 
 @app.command()

@@ -24,6 +24,7 @@ import math
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -323,3 +324,125 @@ def _progress(items: list[str], show: bool, desc: str) -> Any:
     from tqdm.auto import tqdm
 
     return tqdm(items, desc=desc)
+
+
+# -- fair exposure -------------------------------------------------------------------------------------
+
+
+def gini(values: Sequence[float]) -> float:
+    """Gini coefficient of non-negative values (0 = everyone equal, → 1 = one takes all)."""
+    import numpy as np
+
+    x = np.sort(np.asarray(values, dtype=float))
+    n = len(x)
+    if n == 0 or x.sum() == 0:
+        return 0.0
+    ranks = np.arange(1, n + 1)
+    return float((2 * (ranks * x).sum()) / (n * x.sum()) - (n + 1) / n)
+
+
+def simulate_exposure(
+    *,
+    requests: int = 200,
+    k: int = 5,
+    caps: bool = True,
+    seed: int = 0,
+    settings: Any = None,
+    weights: Any = None,
+    doc_path: str | Path = DEMO_DOC,
+    truth_path: str | Path = DEMO_TRUTH,
+    days: int = 30,
+    show_progress: bool = False,
+) -> dict[str, Any]:
+    """Replay a month of requests "who could answer this call?" on the demo territory.
+
+    Each request (an open need drawn at random, seeded) shows the top ``k`` members; the
+    first one is contacted and does not answer (events recorded as the service would), so
+    the exposure policy sees the history build up. Returns exposure Gini and catalogue
+    coverage over the available members, and nDCG@k against the hidden truth.
+    """
+    import random
+    import shutil
+
+    from matching.ingest import read_file
+    from matching.recommender import Recommender
+    from matching.settings import Settings
+
+    truth = json.loads(Path(truth_path).read_text(encoding="utf-8"))
+    batch = read_file(doc_path)
+    territory = batch.territories[0].id
+    base = settings or Settings()
+    sim_dir = base.data_dir / "simulations" / f"exposure-{'caps' if caps else 'nocaps'}-{seed}"
+    shutil.rmtree(sim_dir, ignore_errors=True)  # a simulation writes events: start clean
+    sim_settings = base.model_copy(update={"data_dir": sim_dir, "database_url": f"sqlite:///{sim_dir / 'sim.sqlite'}"})
+    rec = Recommender(sim_settings, weights=weights)
+    try:
+        rec.open()
+        rec.ingest(batch)
+        open_needs = sorted(
+            n.id for _, p in batch.projects for n in p.needs if n.status == "open" and n.id in truth["need_members"]
+        )
+        available = sorted(m.id for _, m in batch.members if m.consent and m.active_engagements < m.max_engagements)
+        rng = random.Random(seed)
+        start = dt_now() - timedelta(days=days)
+        exposure = dict.fromkeys(available, 0)
+        ndcgs = []
+        from matching.domain import FeedbackEvent
+
+        items = range(requests)
+        if show_progress:
+            from tqdm.auto import tqdm
+
+            items = tqdm(items, desc="Requêtes simulées")
+        for i in items:
+            need_id = rng.choice(open_needs)
+            at = start + timedelta(seconds=i * days * 86400 / requests)
+            matches = rec.members_for_need(territory, need_id, k=k, fair=caps, now=at)
+            for m in matches:
+                exposure[m.id] = exposure.get(m.id, 0) + 1
+            ndcgs.append(ndcg_at_k([m.id for m in matches], set(truth["need_members"][need_id]), k))
+            if matches:
+                top = matches[0]
+                rec.record_events(
+                    territory,
+                    [
+                        FeedbackEvent(
+                            id=f"sim{i}-c",
+                            question="member_for_need",
+                            subject_id=need_id,
+                            candidate_id=top.id,
+                            type="contacted",
+                            at=at,
+                            score=top.score,
+                            breakdown=top.breakdown,
+                        ),
+                        FeedbackEvent(
+                            id=f"sim{i}-n",
+                            question="member_for_need",
+                            subject_id=need_id,
+                            candidate_id=top.id,
+                            type="no_answer",
+                            at=at + timedelta(minutes=1),
+                        ),
+                    ],
+                )
+        counts = [exposure.get(m, 0) for m in available]
+        return {
+            "caps": caps,
+            "requests": requests,
+            "k": k,
+            f"ndcg@{k}": sum(ndcgs) / len(ndcgs),
+            "exposure_gini": gini(counts),
+            "coverage": sum(1 for c in counts if c > 0) / len(counts),
+            "max_exposure": max(counts),
+            "members_available": len(available),
+            "policy": rec.weights.exposure.model_dump(),
+        }
+    finally:
+        rec.close()
+
+
+def dt_now():
+    import datetime as dt
+
+    return dt.datetime.now(dt.UTC)

@@ -76,7 +76,10 @@ class Recommender:
         self.store = store or Store(self.settings.database_url)
         self._raw_encoder = encoder
         self._encoder: CachedEncoder | None = None
+        # weights given by the caller are kept; weights read from the file follow the file
+        self._weights_pinned = weights is not None
         self.weights = weights or Weights.load(self.settings.weights)
+        self._weights_mtime: float | None = None if weights is not None else _mtime(self.settings.weights)
         self.indexes: dict[str, VectorIndex] = {}
         self.lexical: dict[str, LexicalIndex] = {}
         self.adapters: dict[str, QueryAdapter] = {}
@@ -753,13 +756,15 @@ class Recommender:
         return pd.DataFrame.from_records(records)
 
     def reload_weights(self) -> bool:
-        """Re-read the weights file if it changed on disk (the service calls this per request)."""
-        path = self.settings.weights
-        try:
-            mtime = path.stat().st_mtime
-        except OSError:
+        """Re-read the weights file if it changed on disk (the service calls this per request).
+
+        Weights passed to the constructor are pinned and never replaced.
+        """
+        if self._weights_pinned:
             return False
-        if mtime == getattr(self, "_weights_mtime", None):
+        path = self.settings.weights
+        mtime = _mtime(path)
+        if mtime is None or mtime == self._weights_mtime:
             return False
         try:
             weights = Weights.load(path)
@@ -812,6 +817,13 @@ class Recommender:
             candidates[row.ext_id] = [(m.id, m.score) for m in self.members_for_need(territory_id, row.ext_id, k=k)]
             headcount[row.ext_id] = int(row.data.get("headcount", 1))
         return candidates, headcount, capacity
+
+
+def _mtime(path: Path) -> float | None:
+    try:
+        return path.stat().st_mtime
+    except OSError:
+        return None
 
 
 def _parent(kind: str, row: Any) -> tuple[str, str | None]:

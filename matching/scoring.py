@@ -55,7 +55,7 @@ DEFAULT_WEIGHTS: dict[str, dict[str, float]] = {
         "place": 0.06,
         "load": 0.04,
         "causes": 0.04,
-        "exposure": 0.08,
+        "exposure": 0.25,
     },
     "offering_for_project": {"semantic": 0.5, "lexical": 0.1, "stage": 0.4},
     "project_for_partner": {"semantic": 0.45, "lexical": 0.15, "stage": 0.4},
