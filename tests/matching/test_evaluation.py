@@ -88,3 +88,17 @@ def test_demo_evaluation_against_hidden_truth(tmp_path) -> None:
     assert routing["n_projects"] == 16 and sum(s["n"] for s in routing["by_stage"].values()) == 16
     assert routing["top1_current"] > 0.5  # far above chance (1 offering in 2 to 5 per stage)
     assert sum(sum(row.values()) for row in routing["confusion"].values()) == 16
+
+
+def test_caps_lower_exposure_gini_without_losing_more_than_5_percent_ndcg(tmp_path) -> None:
+    from matching.evaluation import gini, simulate_exposure
+    from matching.settings import Settings
+
+    assert gini([1, 1, 1, 1]) == 0 and gini([0, 0, 0, 8]) == pytest.approx(0.75)
+    settings = Settings(data_dir=tmp_path)
+    off = simulate_exposure(requests=200, caps=False, settings=settings)
+    on = simulate_exposure(requests=200, caps=True, settings=settings)
+    assert on["exposure_gini"] < off["exposure_gini"]
+    assert on["coverage"] > off["coverage"]
+    assert on["ndcg@5"] >= 0.95 * off["ndcg@5"]
+    assert on["max_exposure"] < off["max_exposure"]
