@@ -349,6 +349,48 @@ def _read_rows(file: Path) -> list[tuple[int, dict]]:
     return items
 
 
+@weights_app.command("fit")
+def weights_fit(
+    territory: TerritoryOpt = DEFAULT_TERRITORY,
+    question: Annotated[str, typer.Option(help="Question dont on apprend les poids.")] = "member_for_need",
+    output: Annotated[Path | None, typer.Option(help="Fichier de poids à écrire (défaut : celui du service).")] = None,
+    min_samples: Annotated[int, typer.Option(help="Suggestions closes minimum pour apprendre.", min=2)] = 30,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Mesurer sans écrire.")] = False,
+) -> None:
+    """Apprendre les poids d'une question à partir des retours (acceptés / refusés) ; écrit weights.json
+    avec les métriques de validation. Avec trop peu de retours, les poids actuels restent."""
+    from matching.learning import fit_weights
+    from matching.scoring import QUESTIONS
+
+    if question not in QUESTIONS or question == "free_text":
+        raise _fail(f"--question {question!r} : attendu une des questions {', '.join(q for q in QUESTIONS if q != 'free_text')}")
+    rec = _recommender()
+    try:
+        frame = rec.outcomes_frame(territory, question)
+        weights, metrics = fit_weights(frame, question, rec.weights, min_samples=min_samples)
+    except MaillageError as exc:
+        raise _fail(str(exc)) from None
+    finally:
+        rec.close()
+    target = output or rec.settings.weights
+    metrics["written"] = None
+    if not dry_run and metrics.get("used") == "learned":
+        _write_atomic(target, weights.model_dump_json(indent=2) + "\n")
+        metrics["written"] = str(target)
+    print(json.dumps(metrics, ensure_ascii=False, default=float))
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    import os
+    import tempfile
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(text)
+    os.replace(tmp, path)
+
+
 @app.command()
 def digest(
     partner: Annotated[str, typer.Option(help="Identifiant du partenaire.")],
