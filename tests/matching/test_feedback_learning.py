@@ -40,7 +40,7 @@ def test_one_profile_always_declining_changes_weights_and_ranking(demo) -> None:
     for n in needs:
         for m in before[n]:
             at = start + dt.timedelta(minutes=10 * i)
-            mk = lambda typ, minutes, **kw: FeedbackEvent(  # noqa: E731
+            mk = lambda typ, minutes, i=i, n=n, m=m, at=at, **kw: FeedbackEvent(  # noqa: E731
                 id=f"e{i}-{typ}",
                 question="member_for_need",
                 subject_id=n,
