@@ -392,6 +392,31 @@ def _write_atomic(path: Path, text: str) -> None:
 
 
 @app.command()
+def assign(
+    territory: TerritoryOpt = DEFAULT_TERRITORY,
+    k: Annotated[int, typer.Option("--k", "-k", min=1, max=50, help="Candidats considérés par besoin.")] = 20,
+    min_score: Annotated[float, typer.Option(help="Score minimum d'une affectation.", min=0.0, max=1.0)] = 0.0,
+    with_assignments: Annotated[bool, typer.Option("--list", help="Inclure la liste des affectations.")] = False,
+) -> None:
+    """Tour d'affectation : membres aux besoins ouverts, au mieux pour le score total, sous les capacités
+    des membres et le nombre de personnes demandées ; comparé au choix glouton du meilleur par besoin."""
+    from matching.assignment import compare, optimal_round
+
+    rec = _recommender()
+    try:
+        candidates, headcount, capacity = rec.round_candidates(territory, k=k)
+    except MaillageError as exc:
+        raise _fail(str(exc)) from None
+    finally:
+        rec.close()
+    result = compare(candidates, headcount, capacity, min_score=min_score)
+    if with_assignments:
+        best = optimal_round(candidates, headcount, capacity, min_score=min_score)
+        result["assignments"] = [a.__dict__ for a in best.assignments]
+    print(json.dumps(result, ensure_ascii=False, default=float))
+
+
+@app.command()
 def digest(
     partner: Annotated[str, typer.Option(help="Identifiant du partenaire.")],
     territory: TerritoryOpt = DEFAULT_TERRITORY,
