@@ -217,7 +217,8 @@ class ComponentRanker(ClassifierMixin, BaseEstimator):
 
     def decision_function(self, X: pd.DataFrame | np.ndarray) -> np.ndarray:
         """Log-odds of acceptance for each row."""
-        return self.intercept_ + self._filled(X) @ self.coef_
+        X_filled = self._filled(X)  # checks fitted before reading the coefficients
+        return self.intercept_ + X_filled @ self.coef_
 
     def predict_proba(self, X: pd.DataFrame | np.ndarray) -> np.ndarray:
         """Probabilities of ``classes_[0]`` and ``classes_[1]``, shape (n, 2)."""
@@ -226,7 +227,8 @@ class ComponentRanker(ClassifierMixin, BaseEstimator):
 
     def predict(self, X: pd.DataFrame | np.ndarray) -> np.ndarray:
         """The more likely label for each row."""
-        return self.classes_[(self.decision_function(X) > 0).astype(int)]
+        scores = self.decision_function(X)  # checks fitted before classes_ is read
+        return self.classes_[(scores > 0).astype(int)]
 
     def score_weights(self, X: pd.DataFrame | np.ndarray) -> np.ndarray:
         """The score the service would compute with ``weights_`` (NaN components skipped)."""
