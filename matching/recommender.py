@@ -474,14 +474,25 @@ class Recommender:
             if self.weights.exposure.partner_caps:
                 allowed -= self._full_offerings(tx, tpk, exclude_project=project.id)
             cands = self._offering_candidates(project, allowed)
-            rows = tx.rows_by_pk("offering", [c.id for c in cands])
-            partners = {r.partner_pk: (r.partner.ext_id, r.partner.data["name"]) for r in rows.values()}
+            matches = self._offering_matches(tx, project, cands, weights)
+        return self._rank(matches, k)
+
+    @staticmethod
+    def _offering_matches(
+        tx: Tx, project: Project, cands: list[Candidate], weights: dict[str, float], *, next_stage: Stage | None = None
+    ) -> list[Match]:
+        """Offering candidates -> matches; with ``next_stage`` they are judged for that stage."""
+        rows = tx.rows_by_pk("offering", [c.id for c in cands])
         matches = []
         for cand in cands:
             row = rows[cand.id]
             offering = Offering.model_validate(row.data)
-            partner_id, partner_name = partners[row.partner_pk]
-            comps = cand.components | {"stage": scoring.stage_fit(offering.stages, project.stage)}
+            partner_id, partner_name = row.partner.ext_id, row.partner.data["name"]
+            stage = next_stage or project.stage
+            comps = cand.components | {"stage": scoring.stage_fit(offering.stages, stage)}
+            reasons = scoring.offering_reasons(offering, partner_name, project, comps)
+            if next_stage is not None:
+                reasons[1:2] = [f"étape suivante : {next_stage.label}"]
             matches.append(
                 Match(
                     id=offering.id,
@@ -489,11 +500,11 @@ class Recommender:
                     label=f"{partner_name} — {offering.title}",
                     score=scoring.combine(comps, weights),
                     breakdown=comps,
-                    reasons=scoring.offering_reasons(offering, partner_name, project, comps),
+                    reasons=reasons,
                     parent_id=partner_id,
                 )
             )
-        return self._rank(matches, k)
+        return matches
 
     def _offering_candidates(self, project: Project, allowed: set[int], *, later: bool = False) -> list[Candidate]:
         """Offerings scored against the project's description **sentence by sentence**.
@@ -551,38 +562,22 @@ class Recommender:
         are a ``Match`` or None (no eligible offering at that stage, or end of the chain).
         For the next stage, sentences about later needs ("Plus tard, il faudra…") lead.
         """
+        ranked = self.offerings_for_project(territory_id, project_id, k=self.settings.max_k)
+        current = next((m for m in ranked if m.breakdown.get("stage") == 1.0), None)
         with self.store.read() as tx:
             project = tx.get_project(territory_id, project_id)
             tpk = tx.territory_pk(territory_id)
             nxt_stage = project.stage.next()
             allowed_next = filters.offerings_for(tx, tpk, project, {nxt_stage}) if nxt_stage else set()
+            if self.weights.exposure.partner_caps:
+                allowed_next -= self._full_offerings(tx, tpk, exclude_project=project.id)
             cands = self._offering_candidates(project, allowed_next, later=True)
-            rows = tx.rows_by_pk("offering", [c.id for c in cands])
-            partners = {r.partner_pk: (r.partner.ext_id, r.partner.data["name"]) for r in rows.values()}
-        ranked = self.offerings_for_project(territory_id, project_id, k=self.settings.max_k)
-        current = next((m for m in ranked if m.breakdown.get("stage") == 1.0), None)
-        weights = self.weights.for_question("offering_for_project")
-        nxt_matches = []
-        for cand in cands:
-            row = rows[cand.id]
-            offering = Offering.model_validate(row.data)
-            if current is not None and offering.id == current.id:
-                continue
-            partner_id, partner_name = partners[row.partner_pk]
-            comps = cand.components | {"stage": 1.0}
-            reasons = scoring.offering_reasons(offering, partner_name, project, comps)
-            reasons[1:2] = [f"étape suivante : {nxt_stage.label}"] if nxt_stage else []
-            nxt_matches.append(
-                Match(
-                    id=offering.id,
-                    kind="offering",
-                    label=f"{partner_name} — {offering.title}",
-                    score=scoring.combine(comps, weights),
-                    breakdown=comps,
-                    reasons=reasons,
-                    parent_id=partner_id,
-                )
-            )
+            weights = self.weights.for_question("offering_for_project")
+            nxt_matches = [
+                m
+                for m in self._offering_matches(tx, project, cands, weights, next_stage=nxt_stage)
+                if current is None or m.id != current.id
+            ]
         nxt = self._rank(nxt_matches, 1)[0] if nxt_matches else None
         return {"stage": project.stage, "current": current, "next_stage": nxt_stage, "next": nxt}
 
