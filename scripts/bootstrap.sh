@@ -27,7 +27,7 @@ if ! .venv/bin/python -c 'import torch' >/dev/null 2>&1; then
 fi
 
 EXTRAS=""
-if [ "${1:-}" = "dev" ]; then EXTRAS="[dev,notebooks]"; fi
+if [ "${1:-}" = "dev" ]; then EXTRAS="[dev,notebooks,postgres]"; fi
 echo "==> installation de maillage${EXTRAS}"
 "${PIP[@]}" install -e ".${EXTRAS}"
 .venv/bin/python -c 'import matching, embeddings, api' 

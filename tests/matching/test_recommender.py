@@ -9,6 +9,21 @@ from matching.errors import InvalidRequest, NotFound
 from matching.recommender import Recommender
 
 
+@pytest.fixture(params=["sqlite", "postgresql"])
+def settings(request, tmp_path):
+    """Overrides the shared fixture: these tests run on both store backends."""
+    from matching.settings import Settings
+
+    if request.param == "sqlite":
+        yield Settings(data_dir=tmp_path / "var")
+        return
+    from tests.pg import fresh_database
+
+    url, drop = fresh_database()
+    yield Settings(data_dir=tmp_path / "var", database_url=url)
+    drop()
+
+
 def ids(matches) -> list[str]:
     return [m.id for m in matches]
 

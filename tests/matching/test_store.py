@@ -7,13 +7,24 @@ from matching.errors import InvalidRequest, NotFound
 from matching.store import Store
 
 
-@pytest.fixture
-def store(tmp_path) -> Store:
-    s = Store(f"sqlite:///{tmp_path / 's.sqlite'}")
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store(request, tmp_path):
+    """The same contract for every store backend."""
+    if request.param == "sqlite":
+        s = Store(f"sqlite:///{tmp_path / 's.sqlite'}")
+        drop = None
+    else:
+        from tests.pg import fresh_database
+
+        url, drop = fresh_database()
+        s = Store(url)
     with s.transaction() as tx:
         tx.upsert_territory(Territory(id="t", name="T"))
         tx.upsert_territory(Territory(id="u", name="U"))
-    return s
+    yield s
+    s.dispose()
+    if drop:
+        drop()
 
 
 def member(**kw) -> Member:
@@ -21,6 +32,8 @@ def member(**kw) -> Member:
 
 
 def test_sqlite_uses_wal(store) -> None:
+    if not store.url.startswith("sqlite"):
+        return  # a PostgreSQL-only store has no journal mode
     with store.engine.connect() as conn:
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
 
