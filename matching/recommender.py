@@ -239,6 +239,8 @@ class Recommender:
             with self.store.transaction() as tx:
                 result = fn(tx)
                 changes = tx.changes
+            if changes.forgotten:
+                self.encoder.cache.discard(None, changes.forgotten)
             for kind in INDEXED_KINDS:
                 removed, upserted = changes.removed[kind], changes.upserted[kind]
                 if not removed and not upserted:

@@ -149,6 +149,8 @@ class Changes:
 
     upserted: dict[str, dict[int, str]] = field(default_factory=lambda: {k: {} for k in INDEXED_KINDS})
     removed: dict[str, set[int]] = field(default_factory=lambda: {k: set() for k in INDEXED_KINDS})
+    # text hashes of deleted entities: their cached vectors are forgotten too (personal data)
+    forgotten: set[str] = field(default_factory=set)
 
     def merge(self, other: Changes) -> None:
         for k in INDEXED_KINDS:
@@ -283,6 +285,7 @@ class Tx:
 
     def delete_member(self, territory_id: str, member_id: str) -> None:
         row = self._get(MemberRow, "membre", territory_id, member_id)
+        self.changes.forgotten.add(row.text_hash)
         self.changes.removed["member"].add(row.pk)
         self.changes.upserted["member"].pop(row.pk, None)
         self.s.delete(row)

@@ -125,3 +125,14 @@ def test_index_reopens_from_disk_and_repairs(rec: Recommender, settings, use_enc
     assert "late" in ids(third.members_for_need("mini", "p1-n1", k=8))
     health = third.health()
     assert health["indexes"]["member"]["in_sync"] and health["indexes"]["member"]["count"] == 9
+
+
+def test_delete_forgets_the_cached_vector(rec: Recommender) -> None:
+    from embeddings.cache import text_hash
+
+    text = rec.get_member("mini", "m3").text()
+    cache = rec.encoder.cache
+    assert cache.get_many(rec.encoder.model_id, [text_hash(text)])
+    rec.delete_member("mini", "m3")
+    assert cache.get_many(rec.encoder.model_id, [text_hash(text)]) == {}
+    assert "m3" not in ids(rec.search_text("mini", text, "members", k=8))
