@@ -368,7 +368,7 @@ def weights_fit(
     try:
         frame = rec.outcomes_frame(territory, question)
         weights, metrics = fit_weights(frame, question, rec.weights, min_samples=min_samples)
-    except MaillageError as exc:
+    except (MaillageError, ValueError) as exc:
         raise _fail(str(exc)) from None
     finally:
         rec.close()

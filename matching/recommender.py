@@ -750,7 +750,7 @@ class Recommender:
                 continue
             label = 1 if last in ("accepted", "completed") else 0
             records.append({"subject_id": key[0], "candidate_id": key[1], **shown[key], "label": label})
-        return pd.DataFrame.from_records(records)
+        return pd.DataFrame.from_records(records, columns=None if records else ["subject_id", "candidate_id", "label"])
 
     def reload_weights(self) -> bool:
         """Re-read the weights file if it changed on disk (the service calls this per request).

@@ -1,0 +1,69 @@
+"""CLI: events import (all or nothing, line and field), partner digest, weights fit."""
+
+from __future__ import annotations
+
+import json
+
+from typer.testing import CliRunner
+
+from matching.cli import app
+from tests.conftest import MINI
+
+
+def setup(tmp_path) -> dict:
+    env = {"MAILLAGE_DATA_DIR": str(tmp_path / "var")}
+    assert CliRunner().invoke(app, ["ingest", str(MINI)], env=env).exit_code == 0
+    return env
+
+
+def test_events_import_reports_line_and_field_and_writes_nothing(tmp_path, use_encoder) -> None:
+    env = setup(tmp_path)
+    runner = CliRunner()
+    good = {
+        "id": "e1",
+        "question": "member_for_need",
+        "subject_id": "p1-n1",
+        "candidate_id": "m1",
+        "type": "shown",
+        "at": "2026-11-02T10:00:00",
+    }
+    bad = good | {"id": "e2", "type": "contacted", "at": "hier"}
+    path = tmp_path / "events.jsonl"
+    path.write_text(json.dumps(good) + "\n" + json.dumps(bad) + "\n", encoding="utf-8")
+    result = runner.invoke(app, ["events", "import", str(path), "-t", "mini"], env=env)
+    assert result.exit_code == 2 and "ligne 2" in result.output and "'at'" in result.output
+    # a transition error in a valid file: nothing written either
+    wrong = good | {"id": "e3", "type": "completed", "at": "2026-11-02T11:00:00"}
+    path.write_text(json.dumps(good) + "\n" + json.dumps(wrong) + "\n", encoding="utf-8")
+    result = runner.invoke(app, ["events", "import", str(path), "-t", "mini"], env=env)
+    assert result.exit_code == 2 and "rien n'a été écrit" in result.output
+    csv_path = tmp_path / "events.csv"
+    csv_path.write_text(
+        "id,question,subject_id,candidate_id,type,at\ne1,member_for_need,p1-n1,m1,shown,2026-11-02T10:00:00\n", encoding="utf-8"
+    )
+    result = runner.invoke(app, ["events", "import", str(csv_path), "-t", "mini"], env=env)
+    assert result.exit_code == 0 and "1 événement(s) enregistré(s)" in result.output
+    result = runner.invoke(app, ["events", "import", str(csv_path), "-t", "mini"], env=env)
+    assert "0 événement(s) enregistré(s), 1 déjà connu(s)" in result.output
+
+
+def test_digest_text_html_json(tmp_path, use_encoder) -> None:
+    env = setup(tmp_path)
+    runner = CliRunner()
+    text = runner.invoke(app, ["digest", "--partner", "labo", "-t", "mini"], env=env)
+    assert text.exit_code == 0 and "Labo des idées — projets à regarder" in text.output and "Jardin partagé" in text.output
+    html = runner.invoke(app, ["digest", "--partner", "labo", "-t", "mini", "--html"], env=env)
+    assert html.output.startswith("<!doctype html>") and 'lang="fr"' in html.output
+    body = json.loads(runner.invoke(app, ["digest", "--partner", "labo", "-t", "mini", "--json"], env=env).output)
+    assert body["projects"][0]["id"] == "p2"
+    missing = runner.invoke(app, ["digest", "--partner", "nobody", "-t", "mini"], env=env)
+    assert missing.exit_code == 2 and "partenaire introuvable" in missing.output
+
+
+def test_weights_fit_keeps_hand_set_weights_with_little_feedback(tmp_path, use_encoder) -> None:
+    env = setup(tmp_path)
+    result = CliRunner().invoke(app, ["weights", "fit", "-t", "mini", "--output", str(tmp_path / "w.json")], env=env)
+    assert result.exit_code == 0, result.output
+    body = json.loads(result.stdout.strip().splitlines()[-1])
+    assert body["used"] == "base" and body["written"] is None and "reason" in body
+    assert not (tmp_path / "w.json").exists()
