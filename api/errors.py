@@ -3,12 +3,24 @@
 from __future__ import annotations
 
 from fastapi import FastAPI, Request
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException
 
 from matching.errors import Conflict, InvalidRequest, NotFound
 
 
 def install(app: FastAPI) -> None:
+    @app.exception_handler(HTTPException)
+    async def _http(request: Request, exc: HTTPException):
+        # a body that is not even UTF-8 JSON is a bad payload like any other: 422, said in French
+        if exc.status_code == 400 and "parsing the body" in str(exc.detail):
+            detail = [
+                {"loc": ["body"], "msg": "corps de requête illisible : du JSON en UTF-8 est attendu", "type": "json_invalid"}
+            ]
+            return JSONResponse(status_code=422, content={"detail": detail})
+        return await http_exception_handler(request, exc)
+
     @app.exception_handler(NotFound)
     async def _not_found(_: Request, exc: NotFound) -> JSONResponse:
         return JSONResponse(status_code=404, content={"detail": str(exc)})

@@ -26,7 +26,7 @@ import unicodedata
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 # Bounds shared by every text and list field: they protect the store, the encoder and
 # the API from oversized input (a 4xx instead of a slow or failed request).
@@ -96,6 +96,16 @@ OFFERING_KIND_LABELS: dict[OfferingKind, str] = {
 Weekday = Literal["lun", "mar", "mer", "jeu", "ven", "sam", "dim"]
 
 
+def _types(annotation: object) -> set[object]:
+    """The plain types an annotation admits (unions and Annotated unpacked)."""
+    from typing import get_args
+
+    args = get_args(annotation)
+    if not args:
+        return {annotation}
+    return set().union(*(_types(a) for a in args))
+
+
 def _nfc(value: str) -> str:
     return unicodedata.normalize("NFC", value).strip()
 
@@ -107,11 +117,21 @@ class _Model(BaseModel):
 
     @field_validator("*", mode="before")
     @classmethod
-    def _normalise_text(cls, value: object) -> object:
+    def _normalise_text(cls, value: object, info: ValidationInfo) -> object:
         if isinstance(value, str):
             return _nfc(value)
         if isinstance(value, list):
             return [_nfc(v) if isinstance(v, str) else v for v in value]
+        # pydantic's lax mode would read `false` as 0 and `0` as 1970-01-01: refuse both
+        accepted = _types(cls.model_fields[info.field_name].annotation) if info.field_name else set()
+        if isinstance(value, bool) and bool not in accepted:
+            raise ValueError("un booléen n'est pas accepté ici")
+        if bool in accepted and not accepted & {int, float, str} and value is not None and not isinstance(value, bool):
+            raise ValueError("true ou false est attendu")
+        if accepted & {int, float} and not accepted & {str} and isinstance(value, str):
+            raise ValueError("un nombre est attendu")
+        if isinstance(value, int | float) and not isinstance(value, bool) and accepted & {dt.date, dt.datetime}:
+            raise ValueError("une date au format ISO (AAAA-MM-JJ) est attendue")
         return value
 
 

@@ -35,7 +35,10 @@ MODELS: dict[str, type[BaseModel]] = {"member": Member, "project": Project, "par
 LIST_FIELDS = {"causes", "skill_tags", "days", "stages", "communes"}
 JSON_FIELDS = {"needs", "offerings", "eligibility"}
 BOOL_FIELDS = {"consent", "remote_ok", "remote", "legal_structure"}
-FRENCH_BOOLS = {"oui": "true", "vrai": "true", "non": "false", "faux": "false"}
+TRUE_WORDS = {"true", "oui", "vrai", "1", "yes"}
+FALSE_WORDS = {"false", "non", "faux", "0", "no"}
+INT_FIELDS = {"max_engagements", "active_engagements", "headcount", "capacity"}
+NUMBER_FIELDS = INT_FIELDS | {"hours_per_week"}
 PLURAL = {"members": "member", "projects": "project", "partners": "partner", "territories": "territory"}
 
 
@@ -182,7 +185,18 @@ def _csv_value(name: str, value: str, source: str, line: int) -> Any:
     if name in LIST_FIELDS:
         return [v.strip() for v in value.split("|") if v.strip()]
     if name in BOOL_FIELDS:
-        return FRENCH_BOOLS.get(value.strip().lower(), value)
+        word = value.strip().lower()
+        if word in TRUE_WORDS:
+            return True
+        if word in FALSE_WORDS:
+            return False
+        raise IngestError(source, line, name, f"oui/non (ou true/false) attendu, pas {value!r}")
+    if name in NUMBER_FIELDS:
+        try:
+            number = float(value.strip().replace(",", "."))
+        except ValueError:
+            raise IngestError(source, line, name, f"un nombre est attendu, pas {value!r}") from None
+        return int(number) if number.is_integer() and name in INT_FIELDS else number
     if name in JSON_FIELDS:
         try:
             return json.loads(value)
