@@ -48,6 +48,7 @@ def create_app(settings: Settings | None = None, recommender: Recommender | None
         rec = recommender or Recommender(settings or Settings())
         if not rec.indexes:
             rec.open()
+        rec.warm_up()  # load the model now, not during the first request
         app.state.recommender = rec
         try:
             yield

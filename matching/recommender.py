@@ -177,6 +177,12 @@ class Recommender:
         self._rebuild_kind(kind, progress=progress)
         return "rebuilt"
 
+    def warm_up(self) -> None:
+        """Load the model and build the lexical indexes ahead of the first request."""
+        self.encoder.encoder.encode(["préchauffage du modèle"], kind="query")
+        for lexical in self.lexical.values():
+            lexical.search("préchauffage", k=1)
+
     def rebuild(self, *, progress: bool = False) -> dict[str, int]:
         """Recreate every index from the store (vectors come from the cache when unchanged)."""
         with self._lock:
