@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response
 
 from api.deps import EntityId, K, Rec, TerritoryId
-from api.schemas import Digest, EventBatch, EventReceipt, Health, MatchList, Problem, Routing, SearchRequest
+from api.schemas import Digest, EventBatch, EventReceipt, Health, MatchList, MemberExport, Problem, Routing, SearchRequest
 from matching.domain import FeedbackEvent, Member, Partner, Project, QuestionName, Territory
 from matching.errors import InvalidRequest
 
@@ -73,6 +73,17 @@ def put_member(territory_id: TerritoryId, member_id: EntityId, body: Member, rec
 )
 def get_member(territory_id: TerritoryId, member_id: EntityId, rec: Rec) -> Member:
     return rec.get_member(territory_id, member_id)
+
+
+@router.get(
+    "/territories/{territory_id}/members/{member_id}/export",
+    tags=["membres"],
+    summary="Exporter tout ce qui est enregistré sur un membre (profil et événements)",
+    response_model=MemberExport,
+    responses=ERR,
+)
+def export_member(territory_id: TerritoryId, member_id: EntityId, rec: Rec) -> dict:
+    return rec.export_member(territory_id, member_id)
 
 
 @router.delete(

@@ -6,7 +6,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from matching.domain import FeedbackEvent, Match, Stage
+from matching.domain import FeedbackEvent, Match, Member, Stage
 
 
 class MatchList(BaseModel):
@@ -63,3 +63,10 @@ class Digest(BaseModel):
     offerings_open: list[str] = Field(description="Offres qui ont encore de la capacité")
     offerings_full: list[str] = Field(description="Offres dont la capacité est atteinte")
     projects: list[Match] = Field(description="Projets à regarder, jamais montrés à ce partenaire")
+
+
+class MemberExport(BaseModel):
+    territory_id: str
+    member: Member = Field(description="Le profil tel qu'enregistré")
+    events: list[FeedbackEvent] = Field(description="Les événements où ce membre est nommé")
+    exported_at: str = Field(description="Date de l'export (UTC)")

@@ -417,6 +417,24 @@ def assign(
 
 
 @app.command()
+def retention(
+    inactive_days: Annotated[int, typer.Option(help="Anonymiser les membres inactifs depuis ce nombre de jours.", min=1)] = 730,
+    territory: TerritoryOpt = DEFAULT_TERRITORY,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Lister sans anonymiser.")] = False,
+) -> None:
+    """Données personnelles : anonymiser les membres sans mise à jour ni événement depuis N jours."""
+    rec = _recommender()
+    try:
+        ids = rec.apply_retention(territory, inactive_days, dry_run=dry_run)
+    except MaillageError as exc:
+        raise _fail(str(exc)) from None
+    finally:
+        rec.close()
+    verb = "à anonymiser" if dry_run else "anonymisé(s)"
+    out.print(f"{len(ids)} membre(s) {verb}" + (" : " + ", ".join(ids) if ids else ""))
+
+
+@app.command()
 def digest(
     partner: Annotated[str, typer.Option(help="Identifiant du partenaire.")],
     territory: TerritoryOpt = DEFAULT_TERRITORY,

@@ -42,6 +42,7 @@ from matching.text import lexical_tokens
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 Target = Literal["members", "needs", "offerings", "projects"]
+ANONYMOUS = "Membre anonymisé"
 
 
 def _contribution(pk: int, text_hash: str) -> int:
@@ -777,6 +778,50 @@ class Recommender:
         self.weights, self._weights_mtime = weights, mtime
         return True
 
+    # -- personal data ---------------------------------------------------------------------------
+    def export_member(self, territory_id: str, member_id: str) -> dict[str, Any]:
+        """Everything stored about a member: the profile and every event that names them."""
+        with self.store.read() as tx:
+            member = tx.get_member(territory_id, member_id)
+            tpk = tx.territory_pk(territory_id)
+            about = storelib.list_events(tx, tpk, candidate_id=member_id, question="member_for_need")
+            by = storelib.list_events(tx, tpk, subject_id=member_id, question="need_for_member")
+            events = [FeedbackEvent.model_validate(r.data) for r in sorted(about + by, key=lambda r: (r.at, r.pk))]
+        return {
+            "territory_id": territory_id,
+            "member": member,
+            "events": events,
+            "exported_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        }
+
+    def anonymise_member(self, territory_id: str, member_id: str) -> None:
+        """Replace a member's personal fields by neutral values (events keep the bare id).
+
+        The member is no longer suggested (no consent, no text), its vector leaves the
+        index and the cache.
+        """
+        member = self.get_member(territory_id, member_id)
+        blank = Member(id=member.id, display_name=ANONYMOUS, bio="(profil anonymisé)", consent=False, max_engagements=0)
+        self._write({"member": [blank.text()]}, lambda tx: _replace_member(tx, territory_id, blank, member))
+
+    def apply_retention(self, territory_id: str, inactive_days: int, *, dry_run: bool = False) -> list[str]:
+        """Anonymise the members inactive for ``inactive_days`` (no profile update, no event).
+
+        Already anonymised members are left alone. Returns the ids concerned.
+        """
+        if inactive_days < 1:
+            raise InvalidRequest("la durée d'inactivité doit être d'au moins un jour")
+        before = dt.datetime.now(dt.UTC) - dt.timedelta(days=inactive_days)
+        with self.store.read() as tx:
+            tpk = tx.territory_pk(territory_id)
+            ids = [
+                m for m in storelib.inactive_members(tx, tpk, before) if tx.get_member(territory_id, m).display_name != ANONYMOUS
+            ]
+        if not dry_run:
+            for member_id in ids:
+                self.anonymise_member(territory_id, member_id)
+        return ids
+
     # -- partner digest ---------------------------------------------------------------------------
     def partner_digest(self, territory_id: str, partner_id: str, k: int = 10) -> dict[str, Any]:
         """The projects a partner should look at this week: stage served, eligible, within
@@ -820,6 +865,11 @@ class Recommender:
             candidates[row.ext_id] = [(m.id, m.score) for m in self.members_for_need(territory_id, row.ext_id, k=k)]
             headcount[row.ext_id] = int(row.data.get("headcount", 1))
         return candidates, headcount, capacity
+
+
+def _replace_member(tx: Tx, territory_id: str, blank: Member, old: Member) -> None:
+    tx.changes.forgotten.add(hashlib.sha256(old.text().encode()).hexdigest())
+    tx.upsert_member(territory_id, blank)
 
 
 def _mtime(path: Path) -> float | None:

@@ -80,6 +80,14 @@ class MemberRow(_Entity, Base):
     available: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
 
 
+class MemberSeenRow(Base):
+    """When a member's profile was last written (for the retention rule)."""
+
+    __tablename__ = "member_seen"
+    member_pk: Mapped[int] = mapped_column(ForeignKey("members.pk", ondelete="CASCADE"), primary_key=True)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime)
+
+
 class ProjectRow(_Entity, Base):
     __tablename__ = "projects"
     __table_args__ = (UniqueConstraint("territory_pk", "ext_id"),)
@@ -278,6 +286,12 @@ class Tx:
         row.available = member.consent and member.active_engagements < member.max_engagements
         self._set_text("member", row, member.text())
         self.s.flush()
+        seen = self.s.get(MemberSeenRow, row.pk)
+        now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+        if seen is None:
+            self.s.add(MemberSeenRow(member_pk=row.pk, updated_at=now))
+        else:
+            seen.updated_at = now
         return row.pk
 
     def get_member(self, territory_id: str, member_id: str) -> Member:
@@ -572,3 +586,27 @@ def suggestion_states(tx: Tx, territory_pk: int, question: str) -> dict[tuple[st
     ):
         states[(row.subject_id, row.candidate_id)] = row.type
     return states
+
+
+def inactive_members(tx: Tx, territory_pk: int, before: dt.datetime) -> list[str]:
+    """Members whose profile was not written and who were named in no event since ``before``."""
+    cutoff = _utc_naive(before)
+    recent = set(
+        tx.s.scalars(
+            select(EventRow.candidate_id).where(
+                EventRow.territory_pk == territory_pk, EventRow.question == "member_for_need", EventRow.at >= cutoff
+            )
+        )
+    ) | set(
+        tx.s.scalars(
+            select(EventRow.subject_id).where(
+                EventRow.territory_pk == territory_pk, EventRow.question == "need_for_member", EventRow.at >= cutoff
+            )
+        )
+    )
+    rows = tx.s.execute(
+        select(MemberRow.ext_id, MemberSeenRow.updated_at)
+        .join(MemberSeenRow, MemberSeenRow.member_pk == MemberRow.pk, isouter=True)
+        .where(MemberRow.territory_pk == territory_pk)
+    )
+    return sorted(ext for ext, updated in rows if ext not in recent and (updated is None or updated < cutoff))

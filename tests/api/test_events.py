@@ -128,3 +128,20 @@ def test_weights_are_reloaded_without_restart(client, rec, tmp_path) -> None:
     top = client.get("/territories/mini/needs/p1-n1/members", params={"k": 8}).json()["matches"]
     assert rec.weights.member_for_need == {"place": 1.0}
     assert all(abs(m["score"] - m["breakdown"]["place"]) < 1e-5 for m in top)
+
+
+def test_export_and_anonymise_a_member(client, rec) -> None:
+    post(client, ev("x1", "shown", days_ago=2), ev("x2", "declined", days_ago=1))
+    body = client.get("/territories/mini/members/m1/export").json()
+    assert body["member"]["display_name"] == "Claire B." and [e["id"] for e in body["events"]] == ["x1", "x2"]
+    assert client.get("/territories/mini/members/zzz/export").status_code == 404
+    text = rec.get_member("mini", "m1").text()
+    rec.anonymise_member("mini", "m1")
+    after = client.get("/territories/mini/members/m1/export").json()
+    assert after["member"]["display_name"] == "Membre anonymisé" and after["member"]["skills"] == ""
+    assert after["member"]["email"] is None and not after["member"]["consent"]
+    from embeddings.cache import text_hash
+
+    assert rec.encoder.cache.get_many(rec.encoder.model_id, [text_hash(text)]) == {}
+    found = client.post("/territories/mini/search", json={"text": text, "target": "members", "k": 50}).json()["matches"]
+    assert "m1" not in [m["id"] for m in found]

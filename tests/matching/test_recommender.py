@@ -136,3 +136,37 @@ def test_delete_forgets_the_cached_vector(rec: Recommender) -> None:
     rec.delete_member("mini", "m3")
     assert cache.get_many(rec.encoder.model_id, [text_hash(text)]) == {}
     assert "m3" not in ids(rec.search_text("mini", text, "members", k=8))
+
+
+def test_retention_anonymises_inactive_members_only(rec: Recommender) -> None:
+    import datetime as dt
+
+    from sqlalchemy import update
+
+    from matching.domain import FeedbackEvent
+    from matching.store import MemberRow, MemberSeenRow
+
+    old = dt.datetime(2020, 1, 1)
+    with rec.store.transaction() as tx:  # every profile was last written in 2020
+        tx.s.execute(update(MemberSeenRow).values(updated_at=old))
+    # m2 was contacted last week: still active
+    week_ago = dt.datetime.now(dt.UTC) - dt.timedelta(days=7)
+    rec.record_events(
+        "mini",
+        [
+            FeedbackEvent(
+                id="r1", question="member_for_need", subject_id="p3-n1", candidate_id="m2", type="contacted", at=week_ago
+            )
+        ],
+    )
+    assert "m2" not in rec.apply_retention("mini", 365, dry_run=True)
+    concerned = rec.apply_retention("mini", 365)
+    assert "m1" in concerned and "m2" not in concerned
+    assert rec.get_member("mini", "m1").display_name == "Membre anonymisé"
+    assert rec.get_member("mini", "m2").display_name == "Karim D."
+    assert rec.apply_retention("mini", 365) == []  # already anonymised
+    with rec.store.read() as tx:
+        assert (
+            tx.s.get(MemberSeenRow, tx.s.scalar(__import__("sqlalchemy").select(MemberRow.pk).where(MemberRow.ext_id == "m1")))
+            is not None
+        )
