@@ -41,6 +41,19 @@ def text_hash(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
+def _insert_ignoring_duplicates(dialect: str):
+    """INSERT that skips keys another process wrote meanwhile (the vectors are the same)."""
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        return pg_insert(vector_cache).on_conflict_do_nothing()
+    if dialect == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+        return sqlite_insert(vector_cache).on_conflict_do_nothing()
+    return insert(vector_cache)
+
+
 class VectorCache:
     """Stores float32 vectors by (model id, text hash) in a SQL table."""
 
@@ -74,7 +87,7 @@ class VectorCache:
         ]
         if rows:
             with self.engine.begin() as conn:
-                conn.execute(insert(vector_cache), rows)
+                conn.execute(_insert_ignoring_duplicates(self.engine.dialect.name), rows)
 
     def discard(self, model_id: str | None, hashes: Iterable[str]) -> int:
         """Forget vectors of these texts (for one model, or all models if None)."""

@@ -243,9 +243,7 @@ class Recommender:
             vecs = self.encoder.encode(unique, kind="document", progress=progress) if unique else []
             vectors[kind] = dict(zip(unique, vecs, strict=True))
         with self._lock:
-            with self.store.transaction() as tx:
-                result = fn(tx)
-                changes = tx.changes
+            result, changes = self._transact(fn)
             if changes.forgotten:
                 self.encoder.cache.discard(None, changes.forgotten)
             for kind in INDEXED_KINDS:
@@ -270,6 +268,26 @@ class Recommender:
                         self._contrib[kind][pk] = _contribution(pk, hashlib.sha256(upserted[pk].encode()).hexdigest())
                 self._save(kind)
         return result
+
+    def _transact(self, fn: Callable[[Tx], T], attempts: int = 3) -> tuple[T, Any]:
+        """Run ``fn`` in a transaction, again if another process won a race on the same ids.
+
+        Two service processes may insert the same new external id at once; the loser gets a
+        unique-constraint error. Upserts are idempotent, so running the whole unit again
+        (now as an update) is safe.
+        """
+        from sqlalchemy.exc import IntegrityError, OperationalError
+
+        for attempt in range(attempts):
+            try:
+                with self.store.transaction() as tx:
+                    result = fn(tx)
+                    return result, tx.changes
+            except (IntegrityError, OperationalError) as exc:
+                if attempt == attempts - 1:
+                    raise
+                log.info("écriture concurrente (%s) : nouvel essai", type(exc).__name__)
+        raise AssertionError("unreachable")
 
     def upsert_territory(self, territory: Territory) -> None:
         self._write({}, lambda tx: tx.upsert_territory(territory))
