@@ -24,6 +24,7 @@ from __future__ import annotations
 import datetime as dt
 import unicodedata
 from enum import StrEnum
+from functools import lru_cache
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
@@ -106,6 +107,12 @@ def _types(annotation: object) -> set[object]:
     return set().union(*(_types(a) for a in args))
 
 
+@lru_cache(maxsize=1024)
+def _field_types(model: type[BaseModel], field: str) -> frozenset[object]:
+    # cached: reading ``model_fields`` on every validated value is slow
+    return frozenset(_types(model.__pydantic_fields__[field].annotation))
+
+
 def _nfc(value: str) -> str:
     return unicodedata.normalize("NFC", value).strip()
 
@@ -123,7 +130,7 @@ class _Model(BaseModel):
         if isinstance(value, list):
             return [_nfc(v) if isinstance(v, str) else v for v in value]
         # pydantic's lax mode would read `false` as 0 and `0` as 1970-01-01: refuse both
-        accepted = _types(cls.model_fields[info.field_name].annotation) if info.field_name else set()
+        accepted = _field_types(cls, info.field_name) if info.field_name else frozenset()
         if isinstance(value, bool) and bool not in accepted:
             raise ValueError("un booléen n'est pas accepté ici")
         if bool in accepted and not accepted & {int, float, str} and value is not None and not isinstance(value, bool):

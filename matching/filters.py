@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from matching.domain import Offering, Project, Stage
 from matching.store import MemberRow, NeedRow, OfferingRow, ProjectRow, Tx
@@ -24,8 +24,12 @@ def available_members(tx: Tx, territory_pk: int) -> set[int]:
 
 def open_needs(tx: Tx, territory_pk: int, today: dt.date | None = None) -> set[int]:
     today = today or dt.date.today()
-    rows = tx.s.execute(select(NeedRow.pk, NeedRow.data).where(NeedRow.territory_pk == territory_pk, NeedRow.status == "open"))
-    return {pk for pk, data in rows if not data.get("deadline") or dt.date.fromisoformat(data["deadline"]) >= today}
+    stmt = select(NeedRow.pk).where(
+        NeedRow.territory_pk == territory_pk,
+        NeedRow.status == "open",
+        or_(NeedRow.deadline.is_(None), NeedRow.deadline >= today),
+    )
+    return set(tx.s.scalars(stmt))
 
 
 def projects_at(tx: Tx, territory_pk: int, stages: set[Stage] | None = None) -> set[int]:

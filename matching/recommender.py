@@ -434,7 +434,7 @@ class Recommender:
                     )
             cands = self._candidates("member", "member_for_need", self._query_vector(need_text, "member"), need_text, allowed)
             rows = tx.rows_by_pk("member", [c.id for c in cands])
-        matches = []
+        matches, explain = [], {}
         for cand in cands:
             member = Member.model_validate(rows[cand.id].data)
             comps = cand.components | {
@@ -454,19 +454,26 @@ class Recommender:
                     label=member.display_name,
                     score=scoring.combine(comps, weights),
                     breakdown=comps,
-                    reasons=scoring.member_reasons(member, need, need_text, project.commune, comps, project.causes)
-                    + (
-                        [f"déjà sollicité·e {contacts[member.id]} fois ces {policy.window_days} derniers jours"]
-                        if contacts.get(member.id)
-                        else []
-                    ),
+                    reasons=[],
                 )
             )
+            explain[member.id] = (member, comps)
+
+        def reasons(member: Member, comps: dict[str, float]) -> list[str]:
+            out = scoring.member_reasons(member, need, need_text, project.commune, comps, project.causes)
+            if contacts.get(member.id):
+                out.append(f"déjà sollicité·e {contacts[member.id]} fois ces {policy.window_days} derniers jours")
+            return out
+
         lam = policy.diversity if diversity is None else diversity
         if lam > 0:
-            pks = {Member.model_validate(rows[c.id].data).id: c.id for c in cands}
-            return self._diversify(matches, k, lam, "member", pks)
-        return self._rank(matches, k)
+            pks = {m.id: c.id for m, c in zip(matches, cands, strict=True)}
+            top = self._diversify(matches, k, lam, "member", pks)
+        else:
+            top = self._rank(matches, k)
+        for m in top:  # reasons only for what is returned: they cost more than the score
+            m.reasons = reasons(*explain[m.id])
+        return top
 
     def _diversify(self, matches: list[Match], k: int, lam: float, kind: str, pks: dict[str, int]) -> list[Match]:
         """Maximal marginal relevance: each pick trades score against resemblance to those picked."""
@@ -665,7 +672,7 @@ class Recommender:
             )
             rows = tx.rows_by_pk("need", [c.id for c in cands])
             projects = {r.pk: (r.project.ext_id, r.project.data) for r in rows.values()}
-        matches = []
+        matches, explain = [], {}
         for cand in cands:
             need = Need.model_validate(rows[cand.id].data)
             project_id, pdata = projects[cand.id]
@@ -683,11 +690,16 @@ class Recommender:
                     label=f"{need.title} ({pdata['title']})",
                     score=scoring.combine(comps, weights),
                     breakdown=comps,
-                    reasons=scoring.need_reasons(member, need, pdata["title"], comps),
+                    reasons=[],
                     parent_id=project_id,
                 )
             )
-        return self._rank(matches, k)
+            explain[need.id] = (need, pdata["title"], comps)
+        top = self._rank(matches, k)
+        for m in top:
+            need, title, comps = explain[m.id]
+            m.reasons = scoring.need_reasons(member, need, title, comps)
+        return top
 
     def search_text(
         self, territory_id: str, text: str, target: Target, *, stage: Stage | None = None, k: int = 10
@@ -711,14 +723,12 @@ class Recommender:
             cands = self._candidates(kind, "free_text", self._query_vector(text, kind), text, allowed)
             rows = tx.rows_by_pk(kind, [c.id for c in cands])
             parents = {pk: _parent(kind, r) for pk, r in rows.items()}
-        matches = []
+        matches, texts = [], {}
         for cand in cands:
             row = rows[cand.id]
             label, parent_id = parents[cand.id]
-            words = textlib.shared_words(text, row.text)
-            reasons = ["sens proche du texte"] + (["mots en commun : " + ", ".join(words)] if words else [])
-            if stage is not None and kind in ("offering", "project"):
-                reasons.append(f"étape : {stage.label}")
+            texts[row.ext_id] = row.text
+            reasons: list[str] = []
             matches.append(
                 Match(
                     id=row.ext_id,
@@ -730,7 +740,13 @@ class Recommender:
                     parent_id=parent_id,
                 )
             )
-        return self._rank(matches, k)
+        top = self._rank(matches, k)
+        for m in top:
+            words = textlib.shared_words(text, texts[m.id])
+            m.reasons = ["sens proche du texte"] + (["mots en commun : " + ", ".join(words)] if words else [])
+            if stage is not None and kind in ("offering", "project"):
+                m.reasons.append(f"étape : {stage.label}")
+        return top
 
     # -- feedback ------------------------------------------------------------------------------
     def record_events(self, territory_id: str, events: list[FeedbackEvent]) -> dict[str, int]:

@@ -26,6 +26,7 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     Boolean,
+    Date,
     DateTime,
     ForeignKey,
     Index,
@@ -102,6 +103,7 @@ class NeedRow(_Entity, Base):
     territory_pk: Mapped[int] = mapped_column(ForeignKey("territories.pk", ondelete="CASCADE"), index=True)
     project_pk: Mapped[int] = mapped_column(ForeignKey("projects.pk", ondelete="CASCADE"), index=True)
     status: Mapped[str] = mapped_column(String(16), index=True)
+    deadline: Mapped[dt.date | None] = mapped_column(Date, nullable=True, index=True)
     project: Mapped[ProjectRow] = relationship(back_populates="needs")
 
 
@@ -206,6 +208,20 @@ class Store:
         self.url = url
         self.engine = make_engine(url)
         Base.metadata.create_all(self.engine)
+        self._upgrade()
+
+    def _upgrade(self) -> None:
+        """Add the columns that later versions introduced to a store created earlier."""
+        from sqlalchemy import inspect, text
+
+        columns = {c["name"] for c in inspect(self.engine).get_columns("needs")}
+        if "deadline" not in columns:
+            with self.engine.begin() as conn:
+                conn.execute(text("ALTER TABLE needs ADD COLUMN deadline DATE"))
+            with Session(self.engine) as session:
+                for row in session.scalars(select(NeedRow)):
+                    row.deadline = dt.date.fromisoformat(row.data["deadline"]) if row.data.get("deadline") else None
+                session.commit()
 
     @contextmanager
     def transaction(self) -> Iterator[Tx]:
@@ -333,6 +349,7 @@ class Tx:
                 row.needs.append(need_row)
             need_row.data = need.model_dump(mode="json")
             need_row.status = need.status
+            need_row.deadline = need.deadline
             self._set_text("need", need_row, need.full_text())
         self.s.flush()
         return row.pk
