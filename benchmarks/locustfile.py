@@ -18,7 +18,12 @@ MEMBERS = [m["id"] for m in DOC["members"]]
 PROJECTS = [p["id"] for p in DOC["projects"]]
 NEEDS = [n["id"] for p in DOC["projects"] for n in p["needs"] if n["status"] == "open"]
 PARTNERS = [p["id"] for p in DOC["partners"]]
-TEXTS = ["quelqu'un pour tenir la trésorerie", "un bureau à Sceaux pour trois personnes", "animer un atelier vélo", "traduire des documents en anglais"]
+TEXTS = [
+    "quelqu'un pour tenir la trésorerie",
+    "un bureau à Sceaux pour trois personnes",
+    "animer un atelier vélo",
+    "traduire des documents en anglais",
+]
 
 
 class Visitor(HttpUser):

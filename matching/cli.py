@@ -377,6 +377,10 @@ def weights_fit(
     if not dry_run and metrics.get("used") == "learned":
         _write_atomic(target, weights.model_dump_json(indent=2) + "\n")
         metrics["written"] = str(target)
+        # the validation figures travel with the weights they justify
+        _write_atomic(
+            target.with_suffix(".metrics.json"), json.dumps(metrics, ensure_ascii=False, indent=2, default=float) + "\n"
+        )
     print(json.dumps(metrics, ensure_ascii=False, default=float))
 
 

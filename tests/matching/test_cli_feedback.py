@@ -67,3 +67,42 @@ def test_weights_fit_keeps_hand_set_weights_with_little_feedback(tmp_path, use_e
     body = json.loads(result.stdout.strip().splitlines()[-1])
     assert body["used"] == "base" and body["written"] is None and "reason" in body
     assert not (tmp_path / "w.json").exists()
+
+
+def test_weights_fit_writes_weights_and_metrics(tmp_path, use_encoder) -> None:
+    """On the demo, members who would travel always decline: the learned table is written."""
+    import datetime as dt
+
+    from matching.domain import FeedbackEvent
+    from matching.recommender import Recommender
+    from matching.scoring import Weights
+    from matching.settings import Settings
+
+    env = {"MAILLAGE_DATA_DIR": str(tmp_path / "var")}
+    assert CliRunner().invoke(app, ["demo"], env=env).exit_code == 0
+    rec = Recommender(Settings(data_dir=tmp_path / "var"), encoder=use_encoder)
+    rec.open()
+    start = dt.datetime(2026, 3, 2, 9, tzinfo=dt.UTC)
+    events, i = [], 0
+    from matching.evaluation import DEMO_TRUTH
+
+    for need in sorted(json.loads(DEMO_TRUTH.read_text(encoding="utf-8"))["need_members"])[:60]:
+        for m in rec.members_for_need("sceaux-valley", need, k=8, fair=False):
+            at = start + dt.timedelta(hours=i)
+            common = {"question": "member_for_need", "subject_id": need, "candidate_id": m.id}
+            events.append(FeedbackEvent(id=f"s{i}", type="shown", at=at, score=m.score, breakdown=m.breakdown, **common))
+            if m.breakdown["place"] >= 0.5:
+                events.append(FeedbackEvent(id=f"c{i}", type="contacted", at=at + dt.timedelta(minutes=1), **common))
+                events.append(FeedbackEvent(id=f"a{i}", type="accepted", at=at + dt.timedelta(minutes=2), **common))
+            else:
+                events.append(FeedbackEvent(id=f"d{i}", type="declined", at=at + dt.timedelta(minutes=1), **common))
+            i += 1
+    rec.record_events("sceaux-valley", events)
+    rec.close()
+    out = tmp_path / "w.json"
+    result = CliRunner().invoke(app, ["weights", "fit", "--output", str(out)], env=env)
+    assert result.exit_code == 0, result.output
+    body = json.loads(result.stdout.strip().splitlines()[-1])
+    assert body["used"] == "learned" and body["written"] == str(out)
+    assert Weights.load(out).member_for_need["place"] == body["weights"]["place"] > 0.2
+    assert json.loads(out.with_suffix(".metrics.json").read_text(encoding="utf-8"))["learned"]["auc"] > body["base"]["auc"]
