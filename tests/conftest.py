@@ -36,6 +36,29 @@ def settings(tmp_path: Path):
     return Settings(data_dir=tmp_path / "var")
 
 
+@pytest.fixture(params=["sqlite", "postgresql"])
+def settings_any_store(request, tmp_path):
+    """Settings on SQLite, then on a fresh PostgreSQL database (located or started)."""
+    from matching.settings import Settings
+
+    if request.param == "sqlite":
+        yield Settings(data_dir=tmp_path / "var")
+        return
+    from tests.pg import fresh_database
+
+    url, drop = fresh_database()
+    yield Settings(data_dir=tmp_path / "var", database_url=url)
+    drop()
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
 @pytest.fixture
 def rec(settings, use_encoder) -> Iterator:
     """A recommender over the mini territory (real SQLite file, real FAISS, real model)."""

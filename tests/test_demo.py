@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -17,6 +16,7 @@ from typer.testing import CliRunner
 from data.generate_demo import generate
 from matching.cli import DEMO_FILE, app
 from matching.domain import Member, Partner, Project
+from tests.conftest import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -41,12 +41,6 @@ def test_shipped_demo_matches_the_generator() -> None:
     assert json.loads(DEMO_FILE.read_text(encoding="utf-8")) == json.loads(json.dumps(doc, ensure_ascii=False))
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def demo_server(tmp_path_factory):
     """`maillage demo` then `maillage serve` in a subprocess, as the README says."""
@@ -54,7 +48,7 @@ def demo_server(tmp_path_factory):
     env = os.environ | {"MAILLAGE_DATA_DIR": str(data_dir)}
     result = CliRunner().invoke(app, ["demo"], env={"MAILLAGE_DATA_DIR": str(data_dir)})
     assert result.exit_code == 0, result.output
-    port = _free_port()
+    port = free_port()
     proc = subprocess.Popen(
         [sys.executable, "-m", "matching.cli", "serve", "--port", str(port)],
         cwd=ROOT,

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -16,15 +15,9 @@ import httpx
 from typer.testing import CliRunner
 
 from matching.cli import app
-from tests.conftest import MINI
+from tests.conftest import MINI, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def _port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _start(env: dict, port: int) -> tuple[subprocess.Popen, str]:
@@ -53,7 +46,7 @@ def test_sigkill_during_bulk_ingest_loses_no_acknowledged_write(tmp_path) -> Non
     acknowledged: set[str] = set()
     counter = 0
     for round_ in range(3):
-        proc, base = _start(env, _port())
+        proc, base = _start(env, free_port())
         stop = threading.Event()
 
         def writer(base: str = base, stop: threading.Event = stop) -> None:
@@ -86,7 +79,7 @@ def test_sigkill_during_bulk_ingest_loses_no_acknowledged_write(tmp_path) -> Non
             t.join(timeout=15)
 
     assert len(acknowledged) > 10
-    proc, base = _start(env, _port())
+    proc, base = _start(env, free_port())
     try:
         health = httpx.get(f"{base}/health", timeout=10).json()
         members = health["indexes"]["member"]

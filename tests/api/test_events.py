@@ -9,19 +9,10 @@ import pytest
 NOW = dt.datetime.now(dt.UTC).replace(microsecond=0)
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def settings(request, tmp_path):
-    """Overrides the shared fixture: these tests run on both store backends."""
-    from matching.settings import Settings
-
-    if request.param == "sqlite":
-        yield Settings(data_dir=tmp_path / "var")
-        return
-    from tests.pg import fresh_database
-
-    url, drop = fresh_database()
-    yield Settings(data_dir=tmp_path / "var", database_url=url)
-    drop()
+@pytest.fixture
+def settings(settings_any_store):
+    """These tests run on both store backends (see tests/conftest.py)."""
+    return settings_any_store
 
 
 def ev(i: str, typ: str, *, cand: str = "m1", subj: str = "p1-n1", q: str = "member_for_need", days_ago: float = 0, **kw) -> dict:

@@ -9,19 +9,10 @@ from matching.errors import InvalidRequest, NotFound
 from matching.recommender import Recommender
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def settings(request, tmp_path):
-    """Overrides the shared fixture: these tests run on both store backends."""
-    from matching.settings import Settings
-
-    if request.param == "sqlite":
-        yield Settings(data_dir=tmp_path / "var")
-        return
-    from tests.pg import fresh_database
-
-    url, drop = fresh_database()
-    yield Settings(data_dir=tmp_path / "var", database_url=url)
-    drop()
+@pytest.fixture
+def settings(settings_any_store):
+    """These tests run on both store backends (see tests/conftest.py)."""
+    return settings_any_store
 
 
 def ids(matches) -> list[str]:
