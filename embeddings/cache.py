@@ -15,6 +15,8 @@ Example:
 from __future__ import annotations
 
 import hashlib
+import threading
+from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 
 import numpy as np
@@ -118,12 +120,17 @@ class CachedEncoder:
     (``encoder.asymmetric`` true, e.g. e5 prefixes).
     """
 
-    def __init__(self, encoder: Encoder, cache: VectorCache) -> None:
+    def __init__(self, encoder: Encoder, cache: VectorCache, *, query_memory: int = 4096) -> None:
         self.encoder = encoder
         self.cache = cache
         self.model_id = encoder.model_id
         self.dim = encoder.dim
         self.stats = {"hits": 0, "misses": 0}
+        # query vectors that are not documents (free text) stay in memory only: the read
+        # path never writes to the database, and typed queries are not persisted
+        self._queries: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._query_memory = query_memory
+        self._lock = threading.Lock()
 
     def _cache_model_id(self, kind: Kind) -> str:
         if kind == "query" and getattr(self.encoder, "asymmetric", False):
@@ -135,16 +142,33 @@ class CachedEncoder:
             return np.zeros((0, self.dim), dtype=np.float32)
         key = self._cache_model_id(kind)
         hashes = [text_hash(t) for t in texts]
-        found = self.cache.get_many(key, hashes)
+        found: dict[str, np.ndarray] = {}
+        if kind == "query":
+            with self._lock:
+                found = {h: self._queries[h] for h in hashes if h in self._queries}
+        rest = [h for h in hashes if h not in found]
+        if rest:
+            found.update(self.cache.get_many(key, rest))
         missing = list(dict.fromkeys(t for t, h in zip(texts, hashes, strict=True) if h not in found))
         self.stats["hits"] += len(texts) - sum(1 for h in hashes if h not in found)
         self.stats["misses"] += sum(1 for h in hashes if h not in found)
         if missing:
             new = _encode_batches(self.encoder, missing, kind, progress)
             fresh = {text_hash(t): v for t, v in zip(missing, new, strict=True)}
-            self.cache.put_many(key, fresh)
+            if kind == "query":
+                self._remember(fresh)
+            else:
+                self.cache.put_many(key, fresh)
             found.update(fresh)
         return np.vstack([found[h] for h in hashes]).astype(np.float32, copy=False)
+
+    def _remember(self, vectors: dict[str, np.ndarray]) -> None:
+        with self._lock:
+            for h, v in vectors.items():
+                self._queries[h] = v
+                self._queries.move_to_end(h)
+            while len(self._queries) > self._query_memory:
+                self._queries.popitem(last=False)
 
 
 def _encode_batches(encoder: Encoder, texts: list[str], kind: Kind, progress: bool, batch: int = 256) -> np.ndarray:
