@@ -22,5 +22,8 @@ out = {"members": int(sys.argv[2]), "users": int(sys.argv[3]), "seconds": int(sy
 for r in rows:
     out["endpoints"][r["Name"]] = {"requests": int(r["Request Count"]), "failures": int(r["Failure Count"]),
                                    "p50_ms": float(r["50%"]), "p99_ms": float(r["99%"]), "rps": round(float(r["Requests/s"]), 1)}
+import os
+fail = os.path.join(os.path.dirname(sys.argv[1]), "load_failures.csv")
+out["failures"] = [f"{r['Name']}: {r['Error']} x{r['Occurrences']}" for r in csv.DictReader(open(fail))] if os.path.exists(fail) else []
 print(json.dumps(out, indent=1))
 PY
