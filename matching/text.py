@@ -258,12 +258,6 @@ def keys(text: str) -> set[str]:
     return {lexical_key(t) for t in tokens(text)}
 
 
-def overlap(query: str, candidate: str) -> float:
-    """Share of the query's content words found in the candidate, in [0, 1]."""
-    q = keys(query)
-    return len(q & keys(candidate)) / len(q) if q else 0.0
-
-
 def shared_words(query: str, candidate: str, limit: int = 3) -> list[str]:
     """Words of ``candidate`` (surface form) that also occur, stemmed, in ``query``."""
     wanted = keys(query)
