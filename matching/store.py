@@ -162,14 +162,6 @@ class Changes:
     # text hashes of deleted entities: their cached vectors are forgotten too (personal data)
     forgotten: set[str] = field(default_factory=set)
 
-    def merge(self, other: Changes) -> None:
-        for k in INDEXED_KINDS:
-            for pk in other.removed[k]:
-                self.upserted[k].pop(pk, None)
-            self.removed[k] |= other.removed[k]
-            self.upserted[k].update(other.upserted[k])
-            self.removed[k] -= set(other.upserted[k])
-
     def __bool__(self) -> bool:
         return any(self.upserted[k] or self.removed[k] for k in INDEXED_KINDS)
 
@@ -274,9 +266,6 @@ class Tx:
         if row is None:
             raise NotFound("territoire", territory_id)
         return Territory.model_validate(row.data)
-
-    def list_territories(self) -> list[Territory]:
-        return [Territory.model_validate(r.data) for r in self.s.scalars(select(TerritoryRow).order_by(TerritoryRow.ext_id))]
 
     # -- generic helpers ---------------------------------------------------------
     def _row(self, cls: type, territory_pk: int, ext_id: str) -> Any:
@@ -447,10 +436,6 @@ class Tx:
         """All (pk -> text) of one indexed kind, for (re)building its index."""
         cls = ROW_OF_KIND[kind]
         return dict(self.s.execute(select(cls.pk, cls.text).order_by(cls.pk)).all())
-
-    def pks(self, kind: str) -> set[int]:
-        cls = ROW_OF_KIND[kind]
-        return set(self.s.scalars(select(cls.pk)))
 
     def count(self, kind: str, territory_pk: int | None = None) -> int:
         cls = ROW_OF_KIND[kind]

@@ -1,12 +1,12 @@
 """French text analysis for the lexical side of matching and for readable reasons.
 
-``analyze`` lower-cases, removes elisions (l', d', qu'…), drops stop words, stems with
+``lexical_tokens`` lower-cases, removes elisions (l', d', qu'…), drops stop words, stems with
 the Snowball French stemmer (PyStemmer) and strips accents from stems, so that
 "trésorerie", "tresorier" and "Trésoriers" meet on a common form.
 
 Example:
-    >>> analyze("Quelqu'un pour tenir la trésorerie des associations")
-    ['tresorer', 'associ']
+    >>> lexical_tokens("Quelqu'un pour tenir la trésorerie des associations")
+    ['ten', 'tresor', 'associ']
 """
 
 from __future__ import annotations
@@ -232,11 +232,6 @@ def lemma(word: str) -> str:
     import simplemma
 
     return simplemma.lemmatize(word, lang="fr")
-
-
-def analyze(text: str) -> list[str]:
-    """Stemmed, accent-free content words of a French text (order kept, repeats kept)."""
-    return [stem(t) for t in tokens(text)]
 
 
 def match_key(stemmed: str) -> str:

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -57,6 +60,31 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def start_server(data_dir: Path) -> tuple[subprocess.Popen, str]:
+    """`maillage serve` in its own process group on a free loopback port, once /health answers."""
+    import httpx
+
+    port = free_port()
+    env = os.environ | {"MAILLAGE_DATA_DIR": str(data_dir)}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "matching.cli", "serve", "--port", str(port)],
+        cwd=Path(__file__).resolve().parents[1],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    for _ in range(240):
+        try:
+            if httpx.get(f"{base}/health", timeout=1).status_code == 200:
+                return proc, base
+        except httpx.TransportError:
+            time.sleep(0.25)
+    proc.kill()
+    raise AssertionError("le serveur n'a pas démarré")
 
 
 @pytest.fixture

@@ -3,11 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
-import time
-from pathlib import Path
 
 import httpx
 import pytest
@@ -16,9 +11,7 @@ from typer.testing import CliRunner
 from data.generate_demo import generate
 from matching.cli import DEMO_FILE, app
 from matching.domain import Member, Partner, Project
-from tests.conftest import free_port
-
-ROOT = Path(__file__).resolve().parents[1]
+from tests.conftest import start_server
 
 
 def test_generator_is_deterministic_and_valid() -> None:
@@ -45,27 +38,10 @@ def test_shipped_demo_matches_the_generator() -> None:
 def demo_server(tmp_path_factory):
     """`maillage demo` then `maillage serve` in a subprocess, as the README says."""
     data_dir = tmp_path_factory.mktemp("demo")
-    env = os.environ | {"MAILLAGE_DATA_DIR": str(data_dir)}
     result = CliRunner().invoke(app, ["demo"], env={"MAILLAGE_DATA_DIR": str(data_dir)})
     assert result.exit_code == 0, result.output
-    port = free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "matching.cli", "serve", "--port", str(port)],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
+    proc, base = start_server(data_dir)
     try:
-        for _ in range(120):
-            try:
-                if httpx.get(f"{base}/health", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.25)
-        else:
-            raise AssertionError(proc.stdout.read1().decode() if proc.stdout else "server did not start")
         yield base
     finally:
         proc.terminate()

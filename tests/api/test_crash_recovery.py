@@ -5,48 +5,23 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
-import sys
 import threading
 import time
-from pathlib import Path
 
 import httpx
 from typer.testing import CliRunner
 
 from matching.cli import app
-from tests.conftest import MINI, free_port
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def _start(env: dict, port: int) -> tuple[subprocess.Popen, str]:
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "matching.cli", "serve", "--port", str(port)],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    base = f"http://127.0.0.1:{port}"
-    for _ in range(240):
-        try:
-            if httpx.get(f"{base}/health", timeout=1).status_code == 200:
-                return proc, base
-        except httpx.TransportError:
-            time.sleep(0.25)
-    proc.kill()
-    raise AssertionError("le serveur n'a pas démarré")
+from tests.conftest import MINI, start_server
 
 
 def test_sigkill_during_bulk_ingest_loses_no_acknowledged_write(tmp_path) -> None:
-    env = os.environ | {"MAILLAGE_DATA_DIR": str(tmp_path / "var")}
-    assert CliRunner().invoke(app, ["ingest", str(MINI)], env={"MAILLAGE_DATA_DIR": env["MAILLAGE_DATA_DIR"]}).exit_code == 0
+    data_dir = tmp_path / "var"
+    assert CliRunner().invoke(app, ["ingest", str(MINI)], env={"MAILLAGE_DATA_DIR": str(data_dir)}).exit_code == 0
     acknowledged: set[str] = set()
     counter = 0
     for round_ in range(3):
-        proc, base = _start(env, free_port())
+        proc, base = start_server(data_dir)
         stop = threading.Event()
 
         def writer(base: str = base, stop: threading.Event = stop) -> None:
@@ -79,7 +54,7 @@ def test_sigkill_during_bulk_ingest_loses_no_acknowledged_write(tmp_path) -> Non
             t.join(timeout=15)
 
     assert len(acknowledged) > 10
-    proc, base = _start(env, free_port())
+    proc, base = start_server(data_dir)
     try:
         health = httpx.get(f"{base}/health", timeout=10).json()
         members = health["indexes"]["member"]
