@@ -24,6 +24,10 @@ projets (leurs appels à compétences et leur étape) et les partenaires (leurs 
 chaque étape de la chaîne d'accompagnement : idée → test → financement → lancement →
 croissance).
 
+Chaque appel (sauf `/health` et la documentation) exige une clé d'API dans l'en-tête
+`X-API-Key` (`maillage keys create`) : elle est liée à un territoire et à un rôle
+(admin, agent, holder, partner, analyst, member). Un autre territoire répond 404.
+
 Chaque suggestion porte un score entre 0 et 1, le détail de ses composantes nommées et
 des raisons en français.
 """
@@ -65,5 +69,6 @@ def create_app(settings: Settings | None = None, recommender: Recommender | None
         lifespan=lifespan,
     )
     errors.install(app)
+    app.include_router(routes.public)
     app.include_router(routes.router)
     return app

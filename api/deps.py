@@ -1,11 +1,14 @@
-"""Dependency aliases shared by the routes."""
+"""Dependency aliases shared by the routes, and the key check each route declares."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Path, Query, Request
+from fastapi import Depends, Path, Query, Request, Security
+from fastapi.security import APIKeyHeader
 
+from matching import access
+from matching.access import Principal, Role
 from matching.domain import ID_PATTERN
 from matching.recommender import Recommender
 
@@ -18,3 +21,34 @@ Rec = Annotated[Recommender, Depends(get_recommender)]
 TerritoryId = Annotated[str, Path(pattern=ID_PATTERN, description="Identifiant du territoire")]
 EntityId = Annotated[str, Path(pattern=ID_PATTERN, description="Identifiant externe")]
 K = Annotated[int, Query(ge=1, le=50, description="Nombre de résultats (1 à 50)")]
+
+api_key = APIKeyHeader(
+    name="X-API-Key",
+    auto_error=False,
+    description="Clé d'API (maillage keys create) : liée à un territoire et à un rôle",
+)
+# the web pages keep the same key in a cookie (set by the login form)
+KEY_COOKIE = "maillage_key"
+
+
+def principal(request: Request, key: str | None, territory_id: str, roles: tuple[Role, ...]) -> Principal:
+    """Authenticate (401), then the territory (404 for another one), then the role (403)."""
+    rec: Recommender = request.app.state.recommender
+    who = access.authenticate(rec.store, key or request.cookies.get(KEY_COOKIE))
+    access.check_territory(who, territory_id)
+    access.check_role(who, roles)
+    return who
+
+
+def allow(*roles: Role):
+    """The roles that may call a route (declared on the route's signature)."""
+
+    def dependency(request: Request, territory_id: TerritoryId, key: Annotated[str | None, Security(api_key)]) -> Principal:
+        return principal(request, key, territory_id, roles)
+
+    dependency.__doc__ = "Rôles autorisés : " + ", ".join(r.value for r in roles)
+    return Depends(dependency)
+
+
+Anyone = Annotated[Principal, allow(*access.ALL_ROLES)]
+Staff = Annotated[Principal, allow(*access.STAFF)]

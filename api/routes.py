@@ -6,15 +6,23 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 
-from api.deps import EntityId, K, Rec, TerritoryId
+from api.deps import Anyone, EntityId, K, Rec, Staff, TerritoryId, allow
 from api.schemas import Digest, EventBatch, EventReceipt, Health, MatchList, MemberExport, Problem, Routing, SearchRequest
+from matching import access
+from matching.access import Principal, Role
 from matching.domain import FeedbackEvent, Member, Partner, Project, QuestionName, Territory
 from matching.errors import InvalidRequest
 
-router = APIRouter()
-R404 = {404: {"model": Problem, "description": "Identifiant inconnu dans ce territoire"}}
+AUTH = {
+    401: {"model": Problem, "description": "Clé d'API manquante, invalide ou révoquée"},
+    403: {"model": Problem, "description": "Le rôle de la clé ne permet pas cette opération"},
+}
+router = APIRouter(responses=AUTH)  # every route of this router requires a key
+public = APIRouter()
+R404 = {404: {"model": Problem, "description": "Identifiant inconnu dans ce territoire (ou autre territoire)"}}
 R422 = {422: {"model": Problem, "description": "Requête invalide (le champ en cause est indiqué)"}}
 ERR = R404 | R422
+A, G, H, P, N, M = Role.ADMIN, Role.AGENT, Role.HOLDER, Role.PARTNER, Role.ANALYST, Role.MEMBER
 R409 = {409: {"model": Problem, "description": "Conflit avec ce qui est enregistré"}}
 
 
@@ -24,7 +32,7 @@ def _same_id(path_id: str, body_id: str) -> None:
 
 
 # -- service -------------------------------------------------------------------------------
-@router.get("/health", tags=["service"], summary="État du service et des index", response_model=Health)
+@public.get("/health", tags=["service"], summary="État du service et des index", response_model=Health)
 def health(rec: Rec) -> dict:
     return rec.health()
 
@@ -35,9 +43,9 @@ def health(rec: Rec) -> dict:
     tags=["territoires"],
     summary="Créer ou mettre à jour un territoire",
     response_model=Territory,
-    responses=R422,
+    responses=ERR,
 )
-def put_territory(territory_id: TerritoryId, body: Territory, rec: Rec) -> Territory:
+def put_territory(territory_id: TerritoryId, body: Territory, rec: Rec, who: Annotated[Principal, allow(A)]) -> Territory:
     _same_id(territory_id, body.id)
     rec.upsert_territory(body)
     return body
@@ -46,7 +54,7 @@ def put_territory(territory_id: TerritoryId, body: Territory, rec: Rec) -> Terri
 @router.get(
     "/territories/{territory_id}", tags=["territoires"], summary="Lire un territoire", response_model=Territory, responses=ERR
 )
-def get_territory(territory_id: TerritoryId, rec: Rec) -> Territory:
+def get_territory(territory_id: TerritoryId, rec: Rec, who: Anyone) -> Territory:
     return rec.get_territory(territory_id)
 
 
@@ -58,8 +66,11 @@ def get_territory(territory_id: TerritoryId, rec: Rec) -> Territory:
     response_model=Member,
     responses=ERR,
 )
-def put_member(territory_id: TerritoryId, member_id: EntityId, body: Member, rec: Rec) -> Member:
+def put_member(
+    territory_id: TerritoryId, member_id: EntityId, body: Member, rec: Rec, who: Annotated[Principal, allow(A, G, M)]
+) -> Member:
     _same_id(member_id, body.id)
+    access.check_self(who, M, member_id)
     rec.upsert_members(territory_id, [body])
     return body
 
@@ -71,8 +82,11 @@ def put_member(territory_id: TerritoryId, member_id: EntityId, body: Member, rec
     response_model=Member,
     responses=ERR,
 )
-def get_member(territory_id: TerritoryId, member_id: EntityId, rec: Rec) -> Member:
-    return rec.get_member(territory_id, member_id)
+def get_member(
+    territory_id: TerritoryId, member_id: EntityId, rec: Rec, who: Annotated[Principal, allow(A, G, H, N, M)]
+) -> Member:
+    access.check_self(who, M, member_id)
+    return access.visible_member(who, rec, territory_id, rec.get_member(territory_id, member_id))
 
 
 @router.get(
@@ -82,7 +96,8 @@ def get_member(territory_id: TerritoryId, member_id: EntityId, rec: Rec) -> Memb
     response_model=MemberExport,
     responses=ERR,
 )
-def export_member(territory_id: TerritoryId, member_id: EntityId, rec: Rec) -> dict:
+def export_member(territory_id: TerritoryId, member_id: EntityId, rec: Rec, who: Annotated[Principal, allow(A, G, M)]) -> dict:
+    access.check_self(who, M, member_id)
     return rec.export_member(territory_id, member_id)
 
 
@@ -93,7 +108,10 @@ def export_member(territory_id: TerritoryId, member_id: EntityId, rec: Rec) -> d
     status_code=204,
     responses=ERR,
 )
-def delete_member(territory_id: TerritoryId, member_id: EntityId, rec: Rec) -> Response:
+def delete_member(
+    territory_id: TerritoryId, member_id: EntityId, rec: Rec, who: Annotated[Principal, allow(A, G, M)]
+) -> Response:
+    access.check_self(who, M, member_id)
     rec.delete_member(territory_id, member_id)
     return Response(status_code=204)
 
@@ -106,8 +124,11 @@ def delete_member(territory_id: TerritoryId, member_id: EntityId, rec: Rec) -> R
     response_model=Project,
     responses=ERR,
 )
-def put_project(territory_id: TerritoryId, project_id: EntityId, body: Project, rec: Rec) -> Project:
+def put_project(
+    territory_id: TerritoryId, project_id: EntityId, body: Project, rec: Rec, who: Annotated[Principal, allow(A, G, H)]
+) -> Project:
     _same_id(project_id, body.id)
+    access.check_project_write(who, rec, territory_id, project_id, body.holder)
     rec.upsert_projects(territory_id, [body])
     return body
 
@@ -119,7 +140,8 @@ def put_project(territory_id: TerritoryId, project_id: EntityId, body: Project, 
     response_model=Project,
     responses=ERR,
 )
-def get_project(territory_id: TerritoryId, project_id: EntityId, rec: Rec) -> Project:
+def get_project(territory_id: TerritoryId, project_id: EntityId, rec: Rec, who: Anyone) -> Project:
+    access.check_project(who, rec, territory_id, project_id)
     return rec.get_project(territory_id, project_id)
 
 
@@ -130,7 +152,10 @@ def get_project(territory_id: TerritoryId, project_id: EntityId, rec: Rec) -> Pr
     status_code=204,
     responses=ERR,
 )
-def delete_project(territory_id: TerritoryId, project_id: EntityId, rec: Rec) -> Response:
+def delete_project(
+    territory_id: TerritoryId, project_id: EntityId, rec: Rec, who: Annotated[Principal, allow(A, G, H)]
+) -> Response:
+    access.check_project(who, rec, territory_id, project_id)
     rec.delete_project(territory_id, project_id)
     return Response(status_code=204)
 
@@ -143,8 +168,11 @@ def delete_project(territory_id: TerritoryId, project_id: EntityId, rec: Rec) ->
     response_model=Partner,
     responses=ERR,
 )
-def put_partner(territory_id: TerritoryId, partner_id: EntityId, body: Partner, rec: Rec) -> Partner:
+def put_partner(
+    territory_id: TerritoryId, partner_id: EntityId, body: Partner, rec: Rec, who: Annotated[Principal, allow(A, G, P)]
+) -> Partner:
     _same_id(partner_id, body.id)
+    access.check_self(who, P, partner_id)
     rec.upsert_partners(territory_id, [body])
     return body
 
@@ -156,7 +184,7 @@ def put_partner(territory_id: TerritoryId, partner_id: EntityId, body: Partner, 
     response_model=Partner,
     responses=ERR,
 )
-def get_partner(territory_id: TerritoryId, partner_id: EntityId, rec: Rec) -> Partner:
+def get_partner(territory_id: TerritoryId, partner_id: EntityId, rec: Rec, who: Anyone) -> Partner:
     return rec.get_partner(territory_id, partner_id)
 
 
@@ -167,7 +195,7 @@ def get_partner(territory_id: TerritoryId, partner_id: EntityId, rec: Rec) -> Pa
     status_code=204,
     responses=ERR,
 )
-def delete_partner(territory_id: TerritoryId, partner_id: EntityId, rec: Rec) -> Response:
+def delete_partner(territory_id: TerritoryId, partner_id: EntityId, rec: Rec, who: Staff) -> Response:
     rec.delete_partner(territory_id, partner_id)
     return Response(status_code=204)
 
@@ -184,10 +212,12 @@ def members_for_need(
     territory_id: TerritoryId,
     need_id: EntityId,
     rec: Rec,
+    who: Annotated[Principal, allow(A, G, H, N)],
     k: K = 10,
     diversity: Annotated[float | None, Query(ge=0, lt=1, description="Diversité de la liste (0 = aucune)")] = None,
     fair: Annotated[bool, Query(description="Appliquer les plafonds de sollicitation")] = True,
 ) -> MatchList:
+    access.check_need(who, rec, territory_id, need_id)
     matches = rec.members_for_need(territory_id, need_id, k, fair=fair, diversity=diversity)
     return MatchList(question="members_for_need", subject_id=need_id, matches=matches)
 
@@ -199,7 +229,10 @@ def members_for_need(
     response_model=MatchList,
     responses=ERR,
 )
-def offerings_for_project(territory_id: TerritoryId, project_id: EntityId, rec: Rec, k: K = 10) -> MatchList:
+def offerings_for_project(
+    territory_id: TerritoryId, project_id: EntityId, rec: Rec, who: Annotated[Principal, allow(A, G, H, N)], k: K = 10
+) -> MatchList:
+    access.check_project(who, rec, territory_id, project_id)
     return MatchList(
         question="offerings_for_project", subject_id=project_id, matches=rec.offerings_for_project(territory_id, project_id, k)
     )
@@ -212,7 +245,10 @@ def offerings_for_project(territory_id: TerritoryId, project_id: EntityId, rec: 
     response_model=Routing,
     responses=ERR,
 )
-def route_project(territory_id: TerritoryId, project_id: EntityId, rec: Rec) -> Routing:
+def route_project(
+    territory_id: TerritoryId, project_id: EntityId, rec: Rec, who: Annotated[Principal, allow(A, G, H, N)]
+) -> Routing:
+    access.check_project(who, rec, territory_id, project_id)
     return Routing(project_id=project_id, **rec.route_project(territory_id, project_id))
 
 
@@ -223,7 +259,10 @@ def route_project(territory_id: TerritoryId, project_id: EntityId, rec: Rec) -> 
     response_model=MatchList,
     responses=ERR,
 )
-def projects_for_partner(territory_id: TerritoryId, partner_id: EntityId, rec: Rec, k: K = 10) -> MatchList:
+def projects_for_partner(
+    territory_id: TerritoryId, partner_id: EntityId, rec: Rec, who: Annotated[Principal, allow(A, G, P, N)], k: K = 10
+) -> MatchList:
+    access.check_self(who, P, partner_id)
     return MatchList(
         question="projects_for_partner", subject_id=partner_id, matches=rec.projects_for_partner(territory_id, partner_id, k)
     )
@@ -236,7 +275,10 @@ def projects_for_partner(territory_id: TerritoryId, partner_id: EntityId, rec: R
     response_model=MatchList,
     responses=ERR,
 )
-def needs_for_member(territory_id: TerritoryId, member_id: EntityId, rec: Rec, k: K = 10) -> MatchList:
+def needs_for_member(
+    territory_id: TerritoryId, member_id: EntityId, rec: Rec, who: Annotated[Principal, allow(A, G, M, N)], k: K = 10
+) -> MatchList:
+    access.check_self(who, M, member_id)
     return MatchList(question="needs_for_member", subject_id=member_id, matches=rec.needs_for_member(territory_id, member_id, k))
 
 
@@ -247,7 +289,8 @@ def needs_for_member(territory_id: TerritoryId, member_id: EntityId, rec: Rec, k
     response_model=MatchList,
     responses=ERR,
 )
-def search(territory_id: TerritoryId, body: SearchRequest, rec: Rec) -> MatchList:
+def search(territory_id: TerritoryId, body: SearchRequest, rec: Rec, who: Anyone) -> MatchList:
+    access.check_search(who, body.target)
     matches = rec.search_text(territory_id, body.text, body.target, stage=body.stage, k=body.k)
     return MatchList(question=f"search:{body.target}", subject_id="texte libre", matches=matches)
 
@@ -260,7 +303,9 @@ def search(territory_id: TerritoryId, body: SearchRequest, rec: Rec) -> MatchLis
     response_model=EventReceipt,
     responses=ERR | R409,
 )
-def post_events(territory_id: TerritoryId, body: EventBatch, rec: Rec) -> dict:
+def post_events(territory_id: TerritoryId, body: EventBatch, rec: Rec, who: Annotated[Principal, allow(A, G, H, P, M)]) -> dict:
+    for ev in body.events:
+        access.check_event(who, rec, territory_id, ev)
     return rec.record_events(territory_id, body.events)
 
 
@@ -274,6 +319,7 @@ def post_events(territory_id: TerritoryId, body: EventBatch, rec: Rec) -> dict:
 def get_events(
     territory_id: TerritoryId,
     rec: Rec,
+    who: Annotated[Principal, allow(A, G, N)],
     question: QuestionName | None = None,
     subject_id: Annotated[str | None, Query(max_length=128)] = None,
     candidate_id: Annotated[str | None, Query(max_length=128)] = None,
@@ -289,5 +335,8 @@ def get_events(
     response_model=Digest,
     responses=ERR,
 )
-def partner_digest(territory_id: TerritoryId, partner_id: EntityId, rec: Rec, k: K = 10) -> dict:
+def partner_digest(
+    territory_id: TerritoryId, partner_id: EntityId, rec: Rec, who: Annotated[Principal, allow(A, G, P, N)], k: K = 10
+) -> dict:
+    access.check_self(who, P, partner_id)
     return rec.partner_digest(territory_id, partner_id, k)

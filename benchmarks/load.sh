@@ -9,6 +9,7 @@ WORK="$(mktemp -d)"; PORT="${MAILLAGE_LOAD_PORT:-8765}"
 export MAILLAGE_DATA_DIR="$WORK/var" MAILLAGE_LOAD_DOC="$WORK/territory.json"
 .venv/bin/python data/generate_demo.py --members "$MEMBERS" --projects $((MEMBERS / 5)) --out "$MAILLAGE_LOAD_DOC" --truth "$WORK/truth.json"
 .venv/bin/maillage ingest "$MAILLAGE_LOAD_DOC"
+export MAILLAGE_LOAD_KEY="$(.venv/bin/maillage keys create --territory "$(.venv/bin/python -c 'import json,sys; print(json.load(open(sys.argv[1]))["territory"]["id"])' "$MAILLAGE_LOAD_DOC")" --role agent --label load -q)"
 .venv/bin/maillage serve --host 127.0.0.1 --port "$PORT" > "$WORK/server.log" 2>&1 &
 SERVER=$!
 trap 'kill $SERVER 2>/dev/null || true; rm -rf "$WORK"' EXIT

@@ -29,6 +29,9 @@ TEXTS = [
 class Visitor(HttpUser):
     wait_time = between(0.05, 0.2)
 
+    def on_start(self) -> None:
+        self.client.headers["X-API-Key"] = os.environ["MAILLAGE_LOAD_KEY"]  # an agent key (load.sh makes it)
+
     @task(4)
     def members_for_need(self) -> None:
         self.client.get(f"/territories/{T}/needs/{random.choice(NEEDS)}/members?k=10", name="members_for_need")

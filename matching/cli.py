@@ -37,6 +37,8 @@ events_app = typer.Typer(help="Retours sur les suggestions (proposé, contacté,
 weights_app = typer.Typer(help="Poids du score : apprendre à partir des retours.", no_args_is_help=True)
 app.add_typer(events_app, name="events")
 app.add_typer(weights_app, name="weights")
+keys_app = typer.Typer(help="Clés d'API : chacune liée à un territoire et à un rôle.", no_args_is_help=True)
+app.add_typer(keys_app, name="keys")
 
 out = Console()
 err = Console(stderr=True, soft_wrap=True)
@@ -87,7 +89,37 @@ def demo(
 ) -> None:
     """Charger le territoire de démonstration (Sceaux Valley) et construire les index."""
     _ingest(file, kind=None, territory=None)
+    key = _demo_key()
     out.print("Territoire de démonstration prêt. Lancez [bold]maillage serve[/] puis ouvrez http://127.0.0.1:8000/docs")
+    out.print(f"Clé d'API administrateur de démonstration (en-tête X-API-Key) : [bold]{key}[/]", highlight=False)
+    out.print(f"(gardée dans {settings().data_dir / DEMO_KEY_FILE}; d'autres rôles : maillage keys create --help)")
+
+
+DEMO_KEY_FILE = "demo-admin.key"
+
+
+def _demo_key() -> str:
+    """The demo territory's admin key: kept in the data dir, created again if lost or revoked."""
+    from matching import access
+    from matching.store import Store
+
+    path = settings().data_dir / DEMO_KEY_FILE
+    store = Store(settings().database_url)
+    try:
+        if path.exists():
+            key = path.read_text(encoding="utf-8").strip()
+            try:
+                if access.authenticate(store, key).territory_id == DEFAULT_TERRITORY:
+                    return key
+            except access.Unauthenticated:
+                pass
+        key, _ = access.create_key(store, DEFAULT_TERRITORY, access.Role.ADMIN, label="démonstration")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.touch(mode=0o600)
+        path.write_text(key + "\n", encoding="utf-8")
+        return key
+    finally:
+        store.dispose()
 
 
 @app.command()
@@ -482,6 +514,91 @@ def exposure(
     results["ndcg_change"] = (on[key] - off[key]) / off[key] if off[key] else 0.0
     results["gini_change"] = on["exposure_gini"] - off["exposure_gini"]
     print(json.dumps(results, ensure_ascii=False))
+
+
+# -- API keys -------------------------------------------------------------------------------------------
+@keys_app.command("create")
+def keys_create(
+    territory: Annotated[str, typer.Option(help="Territoire de la clé (elle ne voit que lui).")],
+    role: Annotated[str, typer.Option(help="admin, agent, holder, partner, analyst ou member.")],
+    subject: Annotated[
+        str | None,
+        typer.Option(help="Pour holder et member : l'identifiant du membre ; pour partner : celui du partenaire."),
+    ] = None,
+    label: Annotated[str, typer.Option(help="Note libre (à qui la clé a été donnée).")] = "",
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="N'imprimer que la clé (pour un script).")] = False,
+) -> None:
+    """Créer une clé d'API. Elle n'est affichée qu'une fois : seule son empreinte est gardée."""
+    from matching import access
+    from matching.store import Store
+
+    if role not in set(access.Role):
+        raise _fail(f"--role : {role!r} inconnu (admin, agent, holder, partner, analyst, member)")
+    store = Store(settings().database_url)
+    try:
+        key, info = access.create_key(store, territory, role, subject, label)
+    except MaillageError as exc:
+        raise _fail(str(exc)) from None
+    finally:
+        store.dispose()
+    if quiet:
+        print(key)
+        return
+    who = f" pour {info.subject}" if info.subject else ""
+    out.print(f"Clé {info.key_id} créée : rôle {info.role.value}{who}, territoire {info.territory_id}.")
+    out.print(f"[bold]{key}[/]", highlight=False)
+    err.print("Notez-la maintenant : elle ne sera plus affichée.")
+
+
+@keys_app.command("list")
+def keys_list(
+    territory: Annotated[str | None, typer.Option(help="Seulement ce territoire.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Sortie JSON.")] = False,
+) -> None:
+    """Lister les clés (jamais leur secret)."""
+    from matching import access
+    from matching.store import Store
+
+    store = Store(settings().database_url)
+    try:
+        keys = access.list_keys(store, territory)
+    finally:
+        store.dispose()
+    rows = [
+        {
+            "key_id": k.key_id,
+            "territory": k.territory_id,
+            "role": k.role.value,
+            "subject": k.subject,
+            "label": k.label,
+            "created_at": k.created_at.isoformat(),
+            "revoked_at": k.revoked_at.isoformat() if k.revoked_at else None,
+        }
+        for k in keys
+    ]
+    if as_json:
+        print(json.dumps(rows, ensure_ascii=False))
+        return
+    table = Table("clé", "territoire", "rôle", "sujet", "note", "créée", "révoquée")
+    for r in rows:
+        table.add_row(*(str(r[c] or "") for c in ("key_id", "territory", "role", "subject", "label", "created_at", "revoked_at")))
+    out.print(table)
+
+
+@keys_app.command("revoke")
+def keys_revoke(key_id: Annotated[str, typer.Argument(help="Identifiant de la clé (colonne « clé » de keys list).")]) -> None:
+    """Révoquer une clé : elle est refusée dès la requête suivante."""
+    from matching import access
+    from matching.store import Store
+
+    store = Store(settings().database_url)
+    try:
+        info = access.revoke_key(store, key_id)
+    except MaillageError as exc:
+        raise _fail(str(exc)) from None
+    finally:
+        store.dispose()
+    out.print(f"Clé {info.key_id} révoquée ({info.role.value}, {info.territory_id}).")
 
 
 @app.command()

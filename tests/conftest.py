@@ -101,12 +101,25 @@ def rec(settings, use_encoder) -> Iterator:
 
 
 @pytest.fixture
-def client(rec):
+def key_for(rec):
+    """``key_for(role, subject=None, territory="mini")`` -> headers carrying a new API key."""
+    from matching import access
+
+    def make(role: str, subject: str | None = None, territory: str = "mini") -> dict[str, str]:
+        key, _ = access.create_key(rec.store, territory, role, subject)
+        return {"X-API-Key": key}
+
+    return make
+
+
+@pytest.fixture
+def client(rec, key_for):
+    """A client of the app over the mini territory, with an admin key of that territory."""
     from fastapi.testclient import TestClient
 
     from api.app import create_app
 
-    with TestClient(create_app(recommender=rec)) as c:
+    with TestClient(create_app(recommender=rec), headers=key_for("admin")) as c:
         yield c
 
 

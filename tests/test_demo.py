@@ -9,7 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from data.generate_demo import generate
-from matching.cli import DEMO_FILE, app
+from matching.cli import DEMO_FILE, DEMO_KEY_FILE, app
 from matching.domain import Member, Partner, Project
 from tests.conftest import start_server
 
@@ -40,9 +40,12 @@ def demo_server(tmp_path_factory):
     data_dir = tmp_path_factory.mktemp("demo")
     result = CliRunner().invoke(app, ["demo"], env={"MAILLAGE_DATA_DIR": str(data_dir)})
     assert result.exit_code == 0, result.output
+    key = (data_dir / DEMO_KEY_FILE).read_text(encoding="utf-8").strip()
+    assert key in result.output  # the demo prints the admin key it made
     proc, base = start_server(data_dir)
     try:
-        yield base
+        with httpx.Client(base_url=base, headers={"X-API-Key": key}, timeout=30) as client:
+            yield client
     finally:
         proc.terminate()
         proc.wait(timeout=10)
@@ -58,7 +61,7 @@ def demo_server(tmp_path_factory):
     ],
 )
 def test_four_questions_over_http(demo_server, path) -> None:
-    r = httpx.get(f"{demo_server}/territories/sceaux-valley/{path}", params={"k": 5}, timeout=30)
+    r = demo_server.get(f"/territories/sceaux-valley/{path}", params={"k": 5})
     assert r.status_code == 200, r.text
     matches = r.json()["matches"]
     assert 1 <= len(matches) <= 5
@@ -67,7 +70,7 @@ def test_four_questions_over_http(demo_server, path) -> None:
 
 
 def test_health_over_http(demo_server) -> None:
-    body = httpx.get(f"{demo_server}/health", timeout=10).json()
+    body = demo_server.get("/health", headers={"X-API-Key": ""}).json()
     assert body["indexes"]["member"]["count"] == 320 and body["indexes"]["offering"]["count"] == 12
 
 
@@ -80,13 +83,13 @@ def test_health_over_http(demo_server) -> None:
 )
 def test_free_text_routing_on_the_demo(demo_server, text, stage, expected) -> None:
     body = {"text": text, "target": "offerings", "k": 3} | ({"stage": stage} if stage else {})
-    r = httpx.post(f"{demo_server}/territories/sceaux-valley/search", json=body, timeout=30)
+    r = demo_server.post("/territories/sceaux-valley/search", json=body)
     assert r.status_code == 200, r.text
     assert r.json()["matches"][0]["id"] == expected
 
 
 def test_routing_endpoint_on_the_demo(demo_server) -> None:
-    body = httpx.get(f"{demo_server}/territories/sceaux-valley/projects/p0001/routing", timeout=30).json()
+    body = demo_server.get("/territories/sceaux-valley/projects/p0001/routing").json()
     assert body["stage"] == "financement" and body["current"]["id"] == "hdsi-garantie"
     assert body["next_stage"] == "lancement" and body["next"] is not None
     assert any("étape" in r for r in body["current"]["reasons"])

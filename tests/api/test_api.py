@@ -116,10 +116,14 @@ def test_project_and_partner_crud(client) -> None:
     assert client.get("/territories/mini/needs/p9-n1/members").status_code == 404
 
 
-def test_territory_upsert_and_isolation(client) -> None:
-    assert client.put("/territories/autre", json={"id": "autre", "name": "Autre ville"}).status_code == 200
+def test_territory_upsert_and_isolation(client, key_for) -> None:
+    other = key_for("admin", territory="autre")
+    assert client.put("/territories/autre", json={"id": "autre", "name": "Autre ville"}, headers=other).status_code == 200
     member = {"id": "m1", "display_name": "Autre A.", "skills": "comptable", "consent": True}
-    assert client.put("/territories/autre/members/m1", json=member).status_code == 200
+    assert client.put("/territories/autre/members/m1", json=member, headers=other).status_code == 200
+    # each key sees only its own territory: the other one does not exist for it
+    assert client.get("/territories/autre/members/m1").status_code == 404
+    assert client.get("/territories/mini/members/m1", headers=other).status_code == 404
     got = [m["label"] for m in client.get("/territories/mini/needs/p1-n1/members").json()["matches"]]
     assert "Autre A." not in got
     assert client.get("/territories/mini/members/m1").json()["display_name"] == "Claire B."

@@ -17,7 +17,10 @@ from tests.conftest import MINI, start_server
 
 def test_sigkill_during_bulk_ingest_loses_no_acknowledged_write(tmp_path) -> None:
     data_dir = tmp_path / "var"
-    assert CliRunner().invoke(app, ["ingest", str(MINI)], env={"MAILLAGE_DATA_DIR": str(data_dir)}).exit_code == 0
+    env = {"MAILLAGE_DATA_DIR": str(data_dir)}
+    assert CliRunner().invoke(app, ["ingest", str(MINI)], env=env).exit_code == 0
+    made = CliRunner().invoke(app, ["keys", "create", "--territory", "mini", "--role", "agent", "-q"], env=env)
+    headers = {"X-API-Key": made.stdout.strip()}
     acknowledged: set[str] = set()
     counter = 0
     for round_ in range(3):
@@ -26,7 +29,7 @@ def test_sigkill_during_bulk_ingest_loses_no_acknowledged_write(tmp_path) -> Non
 
         def writer(base: str = base, stop: threading.Event = stop) -> None:
             nonlocal counter
-            with httpx.Client(timeout=10) as client:
+            with httpx.Client(timeout=10, headers=headers) as client:
                 while not stop.is_set():
                     counter += 1
                     mid = f"k{counter}"
@@ -59,7 +62,7 @@ def test_sigkill_during_bulk_ingest_loses_no_acknowledged_write(tmp_path) -> Non
         health = httpx.get(f"{base}/health", timeout=10).json()
         members = health["indexes"]["member"]
         assert members["in_sync"] and members["count"] == members["store_count"]
-        with httpx.Client(timeout=10) as client:
+        with httpx.Client(timeout=10, headers=headers) as client:
             for mid in sorted(acknowledged):
                 assert client.get(f"{base}/territories/mini/members/{mid}").status_code == 200, mid
         # and the recovered index really answers: an acknowledged member is found by its text
@@ -69,6 +72,7 @@ def test_sigkill_during_bulk_ingest_loses_no_acknowledged_write(tmp_path) -> Non
             f"{base}/territories/mini/search",
             json={"text": f"compétence numéro {number} : couture et retouches", "target": "members", "k": 50},
             timeout=30,
+            headers=headers,
         )
         assert some in [m["id"] for m in r.json()["matches"]]
     finally:
