@@ -553,7 +553,9 @@ class Recommender:
         if later:  # the next stage: sentences about later needs if the holder wrote some
             queries = [s for s in parts if textlib.is_about_later(s)] or [project.title, *parts]
         else:
-            queries = [project.title, *([s for s in parts if not textlib.is_about_later(s)] or parts)]
+            now = [s for s in parts if not textlib.is_about_later(s)] or parts
+            # the sentences that ask for something say what the project needs now
+            queries = [s for s in now if textlib.is_request(s)] or [project.title, *now]
         text = " ".join(queries)
         if len(allowed) > self.weights.retrieval.pool:  # large catalogues: hybrid pre-selection first
             full = self._query_vector(project.text())

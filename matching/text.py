@@ -291,6 +291,32 @@ def is_about_later(sentence: str) -> bool:
     return bool(_FUTURE.match(sentence.strip()))
 
 
+# a holder states what they ask for with a wish in the conditional ("nous voudrions", "il
+# nous faudrait", "une formation nous aiderait") or a word of need or lack
+_CONDITIONAL = re.compile(r"\b\w{2,}(?:rais|rait|rions|riez|raient)\b", re.IGNORECASE)
+_NOT_CONDITIONAL = frozenset({"frais", "portrait", "retrait", "extrait", "attrait", "abstrait", "distrait", "souvent"})
+_NEED_CUE = re.compile(
+    r"\b(?:besoin|il (?:nous |leur )?faut|manqu\w*|cherch\w*|recherch\w*|demand\w*|exig\w*|nécessit\w*|souhait\w*|"
+    r"aimer\w*|voudr\w*)\b",
+    re.IGNORECASE,
+)
+
+
+def is_request(sentence: str) -> bool:
+    """Whether a sentence asks for something (a wish, a need, a lack), as holders do when they
+    say what their project needs, rather than describing the project.
+
+    Example:
+        >>> is_request("Nous voudrions être accompagnés pour mener un essai.")
+        True
+        >>> is_request("Nous voulons créer des séances sportives dans les parcs.")
+        False
+    """
+    if _NEED_CUE.search(sentence):
+        return True
+    return any(m.group(0).lower() not in _NOT_CONDITIONAL for m in _CONDITIONAL.finditer(sentence))
+
+
 _SUBJECT = re.compile(r"^(?:ils/elles|elles/ils|il/elle|elle/il|ils|elles|il|elle|je|j['’]|nous|on)\s*", re.IGNORECASE)
 _CONJUGATED = re.compile(r"(?:ent|ons|ez|e|es|s|t|ont|it|is)$")
 _INFINITIVE = re.compile(r"(?:er|ir|re|oir)$")
