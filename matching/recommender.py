@@ -164,15 +164,18 @@ class Recommender:
         if path.exists():
             try:
                 meta = VectorIndex.read_metadata(path)
+                policy = self.settings.index_policy()
                 if (
                     meta.get("store_fingerprint") == expected
                     and meta.get("count") == len(contrib)
                     and meta.get("model_id") == self.encoder.model_id
+                    and meta.get("kind") == policy.structure_for(len(contrib))
+                    and _same_policy(meta.get("policy"), policy)
                 ):
-                    self.indexes[kind] = VectorIndex.load(path, model_id=self.encoder.model_id)
+                    self.indexes[kind] = VectorIndex.load(path, model_id=self.encoder.model_id, policy=policy)
                     self._contrib[kind] = contrib
                     return "loaded"
-                log.warning("index %s différent du store : reconstruction", kind)
+                log.warning("index %s différent du store ou des réglages : reconstruction", kind)
             except (OSError, ValueError, KeyError, IndexMismatch) as exc:
                 log.warning("index %s illisible (%s) : reconstruction", kind, exc)
         self._rebuild_kind(kind, progress=progress)
@@ -196,7 +199,7 @@ class Recommender:
         with self.store.read() as tx:
             cls = ROW_OF_KIND[kind]
             rows = tx.s.execute(select(cls.pk, cls.text, cls.text_hash).order_by(cls.pk)).all()
-        index = VectorIndex(self.encoder.dim, self.encoder.model_id)
+        index = VectorIndex(self.encoder.dim, self.encoder.model_id, policy=self.settings.index_policy())
         if rows:
             vectors = self.encoder.encode([r.text for r in rows], kind="document", progress=progress)
             index.upsert([r.pk for r in rows], vectors)
@@ -222,6 +225,8 @@ class Recommender:
             "indexes": {
                 kind: {
                     "count": len(self.indexes[kind]),
+                    "kind": self.indexes[kind].structure,
+                    "params": self.indexes[kind].params,
                     "store_count": counts[kind],
                     "fingerprint": _fingerprint(self._contrib[kind].values()),
                     "in_sync": len(self.indexes[kind]) == counts[kind],
@@ -904,6 +909,17 @@ class Recommender:
 def _replace_member(tx: Tx, territory_id: str, blank: Member, old: Member) -> None:
     tx.changes.forgotten.add(hashlib.sha256(old.text().encode()).hexdigest())
     tx.upsert_member(territory_id, blank)
+
+
+def _same_policy(saved: dict[str, Any] | None, policy: Any) -> bool:
+    """Whether a saved index was built under the same structural settings (nprobe is free)."""
+    if not saved:
+        return False
+    return {k: saved.get(k) for k in ("kind", "threshold", "nlist")} == {
+        "kind": policy.kind,
+        "threshold": policy.threshold,
+        "nlist": policy.nlist,
+    }
 
 
 def _mtime(path: Path) -> float | None:
