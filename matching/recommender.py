@@ -187,21 +187,56 @@ class Recommender:
         for lexical in self.lexical.values():
             lexical.search("préchauffage", k=1)
 
-    def rebuild(self, *, progress: bool = False) -> dict[str, int]:
-        """Recreate every index from the store (vectors come from the cache when unchanged)."""
+    def rebuild(
+        self, *, progress: bool = False, engine: Literal["local", "ray"] = "local", workers: int = 1, address: str | None = None
+    ) -> dict[str, int]:
+        """Recreate every index from the store (vectors come from the cache when unchanged).
+
+        Args:
+            engine: ``local`` encodes in this process; ``ray`` encodes the texts missing
+                from the cache with Ray Data (``workers`` model actors, on the cluster at
+                ``address`` or ``RAY_ADDRESS``, else on a local Ray instance).
+        """
         with self._lock:
-            counts = {kind: self._rebuild_kind(kind, progress=progress) for kind in INDEXED_KINDS}
+            counts = {
+                kind: self._rebuild_kind(kind, progress=progress, engine=engine, workers=workers, address=address)
+                for kind in INDEXED_KINDS
+            }
             for kind in INDEXED_KINDS:
                 self._load_lexical(kind)
             return counts
 
-    def _rebuild_kind(self, kind: str, *, progress: bool) -> int:
+    def _encode_documents(
+        self, texts: list[str], *, progress: bool, engine: str, workers: int, address: str | None
+    ) -> np.ndarray:
+        if engine == "local":
+            return self.encoder.encode(texts, kind="document", progress=progress)
+        if engine != "ray":
+            raise InvalidRequest(f"moteur inconnu {engine!r} (local, ray)")
+        from embeddings.cache import text_hash
+        from embeddings.distributed import encode_with_ray
+
+        cache, model_id = self.encoder.cache, self.encoder.model_id
+        hashes = [text_hash(t) for t in texts]
+        found = cache.get_many(model_id, list(dict.fromkeys(hashes)))
+        missing = list(dict.fromkeys(t for t, h in zip(texts, hashes, strict=True) if h not in found))
+        if missing:
+            vectors = encode_with_ray(missing, self.settings.encoder, workers=workers, address=address)
+            fresh = {text_hash(t): v for t, v in zip(missing, vectors, strict=True)}
+            cache.put_many(model_id, fresh)
+            found.update(fresh)
+        return np.vstack([found[h] for h in hashes]).astype(np.float32, copy=False)
+
+    def _rebuild_kind(
+        self, kind: str, *, progress: bool, engine: str = "local", workers: int = 1, address: str | None = None
+    ) -> int:
         with self.store.read() as tx:
             cls = ROW_OF_KIND[kind]
             rows = tx.s.execute(select(cls.pk, cls.text, cls.text_hash).order_by(cls.pk)).all()
         index = VectorIndex(self.encoder.dim, self.encoder.model_id, policy=self.settings.index_policy())
         if rows:
-            vectors = self.encoder.encode([r.text for r in rows], kind="document", progress=progress)
+            texts = [r.text for r in rows]
+            vectors = self._encode_documents(texts, progress=progress, engine=engine, workers=workers, address=address)
             index.upsert([r.pk for r in rows], vectors)
         self.indexes[kind] = index
         self._contrib[kind] = {r.pk: _contribution(r.pk, r.text_hash) for r in rows}
