@@ -124,6 +124,7 @@ class VectorIndex:
         self.params: dict[str, int] = {}
         self._index = faiss.IndexIDMap2(faiss.IndexFlatIP(self.dim))
         self._present = np.zeros(0, dtype=bool)  # by id: is it in the index?
+        self._threads = os.cpu_count() or 1
 
     # -- content -------------------------------------------------------------
     def __len__(self) -> int:
@@ -244,6 +245,7 @@ class VectorIndex:
                 if len(vectors) <= 64 * params["nlist"]
                 else vectors[rng.choice(len(vectors), 64 * params["nlist"], replace=False)]
             )
+            faiss.omp_set_num_threads(self._threads)
             index.train(sample)
             index.set_direct_map_type(faiss.DirectMap.Hashtable)  # remove_ids and reconstruct by id
             index.nprobe = params["nprobe"]
@@ -298,6 +300,9 @@ class VectorIndex:
             params = faiss.SearchParametersIVF(sel=selector, nprobe=self.params["nprobe"])
         else:
             params = faiss.SearchParameters(sel=selector) if selector is not None else None
+        # one query is a millisecond of work: OpenMP threads cost more than they bring (20x
+        # slower measured on 2 busy cores); a service runs requests side by side instead
+        faiss.omp_set_num_threads(1 if len(queries) < 16 else self._threads)
         scores, ids = self._index.search(queries, k, params=params)
         del bitmap  # the selector points into it: kept alive until here
         return [

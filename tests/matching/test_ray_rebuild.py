@@ -27,7 +27,9 @@ def test_ray_rebuild_encodes_the_store_and_writes_the_same_index(rec, settings, 
     assert rec.encoder.cache.discard(None, hashes) > 0  # empty cache: Ray has every text to encode
     rec.close()
 
-    result = CliRunner().invoke(app, ["--data-dir", str(settings.data_dir), "index", "rebuild", "--engine", "ray", "--workers", "2"])
+    result = CliRunner().invoke(
+        app, ["--data-dir", str(settings.data_dir), "index", "rebuild", "--engine", "ray", "--workers", "2"]
+    )
     assert result.exit_code == 0, result.output
     assert "Index reconstruits" in result.output
 
