@@ -14,7 +14,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from api import errors, routes
+from api import errors, metrics, routes
 from matching.recommender import Recommender
 from matching.settings import Settings
 
@@ -50,6 +50,7 @@ def create_app(settings: Settings | None = None, recommender: Recommender | None
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         rec = recommender or Recommender(settings or Settings())
+        metrics.configure_logging(rec.settings.log_format)
         if not rec.indexes:
             rec.open()
         rec.warm_up()  # load the model now, not during the first request
@@ -69,6 +70,7 @@ def create_app(settings: Settings | None = None, recommender: Recommender | None
         lifespan=lifespan,
     )
     errors.install(app)
+    metrics.install(app)
     app.include_router(routes.public)
     app.include_router(routes.router)
     return app

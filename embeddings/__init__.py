@@ -2,6 +2,16 @@
 
 from embeddings.cache import CachedEncoder, VectorCache
 from embeddings.encoder import Encoder, EncoderError, build_encoder
-from embeddings.index import Hit, IndexMismatch, VectorIndex
+from embeddings.index import Hit, IndexMismatch, IndexPolicy, VectorIndex
 
-__all__ = ["CachedEncoder", "Encoder", "EncoderError", "Hit", "IndexMismatch", "VectorCache", "VectorIndex", "build_encoder"]
+__all__ = [
+    "CachedEncoder",
+    "Encoder",
+    "EncoderError",
+    "Hit",
+    "IndexMismatch",
+    "IndexPolicy",
+    "VectorCache",
+    "VectorIndex",
+    "build_encoder",
+]

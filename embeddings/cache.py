@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 
@@ -125,7 +126,7 @@ class CachedEncoder:
         self.cache = cache
         self.model_id = encoder.model_id
         self.dim = encoder.dim
-        self.stats = {"hits": 0, "misses": 0}
+        self.stats: dict[str, float] = {"hits": 0, "misses": 0, "seconds": 0.0}
         # query vectors that are not documents (free text) stay in memory only: the read
         # path never writes to the database, and typed queries are not persisted
         self._queries: OrderedDict[str, np.ndarray] = OrderedDict()
@@ -153,7 +154,9 @@ class CachedEncoder:
         self.stats["hits"] += len(texts) - sum(1 for h in hashes if h not in found)
         self.stats["misses"] += sum(1 for h in hashes if h not in found)
         if missing:
+            start = time.perf_counter()
             new = _encode_batches(self.encoder, missing, kind, progress)
+            self.stats["seconds"] += time.perf_counter() - start
             fresh = {text_hash(t): v for t, v in zip(missing, new, strict=True)}
             if kind == "query":
                 self._remember(fresh)

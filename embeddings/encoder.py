@@ -136,16 +136,17 @@ class SentenceTransformerEncoder:
         return _normalise(vectors)
 
 
-def build_encoder(name: str) -> Encoder:
+def build_encoder(name: str, *, threads: int | None = None) -> Encoder:
     """Build an encoder from its setting value.
 
     Args:
         name: ``use-multilingual`` (default), ``minilm``, or any sentence-transformers
             model name or local path (optionally prefixed with ``st:``).
+        threads: CPU threads of the USE model (default: all cores); bulk workers share them.
     """
     key = name.strip()
     if key.lower() in USE_ALIASES:
-        return UseMultilingualEncoder()
+        return UseMultilingualEncoder(threads=threads)
     if key.startswith("st:"):
         key = key[3:]
     return SentenceTransformerEncoder(key)

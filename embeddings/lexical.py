@@ -91,15 +91,23 @@ class LexicalIndex:
         all_scores = self._retriever.get_scores(tokens)
         return np.array([all_scores[self._pos[i]] if i in self._pos else 0.0 for i in ids], dtype=np.float32)
 
-    def search(self, text: str, k: int = 10, *, allowed: Iterable[int] | None = None) -> list[Hit]:
-        """Best ids for the text by BM25 (only those with a positive score), best first."""
+    def search(self, text: str, k: int = 10, *, allowed: Iterable[int] | np.ndarray | None = None) -> list[Hit]:
+        """Best ids for the text by BM25 (only those with a positive score), best first.
+
+        ``allowed``: ids, or a boolean array by id.
+        """
         if self._dirty:
             self._build()
         tokens = self.query_tokens(text)
         if self._retriever is None or not tokens or k <= 0:
             return []
         scores = np.asarray(self._retriever.get_scores(tokens), dtype=np.float32)
-        if allowed is not None:
+        if isinstance(allowed, np.ndarray) and allowed.dtype == bool:  # a mask by id
+            inside = self._order < len(allowed)
+            mask = np.zeros(len(scores), dtype=bool)
+            mask[inside] = allowed[self._order[inside]]
+            scores = np.where(mask, scores, 0.0)
+        elif allowed is not None:
             mask = np.zeros(len(scores), dtype=bool)
             pos = [self._pos[i] for i in allowed if i in self._pos]
             mask[pos] = True

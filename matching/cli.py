@@ -154,11 +154,21 @@ def _ingest(file: Path, *, kind: str | None, territory: str | None) -> None:
 
 
 @index_app.command("rebuild")
-def index_rebuild() -> None:
+def index_rebuild(
+    engine: Annotated[str, typer.Option(help="local (ce processus) ou ray (Ray Data, local ou grappe).")] = "local",
+    workers: Annotated[int, typer.Option(min=1, help="Acteurs Ray portant chacun le modèle (--engine ray).")] = 1,
+    address: Annotated[
+        str | None, typer.Option(help="Grappe Ray (ray://hôte:10001 ou auto ; sinon RAY_ADDRESS, sinon Ray local).")
+    ] = None,
+) -> None:
     """Recréer tous les index depuis le stockage (les vecteurs inchangés viennent du cache)."""
+    if engine not in ("local", "ray"):
+        raise _fail(f"--engine {engine!r} : attendu local ou ray")
     rec = _recommender(open_indexes=False)
-    counts = rec.rebuild(progress=True)
-    rec.close()
+    try:
+        counts = rec.rebuild(progress=True, engine=engine, workers=workers, address=address)  # type: ignore[arg-type]
+    finally:
+        rec.close()
     out.print("Index reconstruits : " + ", ".join(f"{k} {v}" for k, v in counts.items()))
 
 

@@ -26,6 +26,7 @@ EARTH_RADIUS_KM = 6371.0
 PLACE_SCALE_KM = 6.0
 
 
+@lru_cache(maxsize=65536)  # a few hundred distinct names; called per candidate per request
 def _key(name: str) -> str:
     return "".join(c for c in strip_accents(name).lower() if c.isalnum())
 
@@ -45,6 +46,7 @@ class Communes:
     def __init__(self, communes: list[Commune]) -> None:
         self._by_key = {_key(c.name): c for c in communes}
         self._by_postcode: dict[str, Commune] = {}
+        self._distances: dict[tuple[str | None, str | None, str | None, str | None], float | None] = {}
         for c in communes:
             self._by_postcode.setdefault(c.postcode, c)
 
@@ -66,10 +68,14 @@ class Communes:
         self, a: str | None, b: str | None, *, postcode_a: str | None = None, postcode_b: str | None = None
     ) -> float | None:
         """Great-circle distance between two communes, or None if one is unknown."""
+        key = (a, b, postcode_a, postcode_b)
+        if key in self._distances:
+            return self._distances[key]
         ca, cb = self.find(a, postcode_a), self.find(b, postcode_b)
-        if ca is None or cb is None:
-            return None
-        return haversine_km(ca.lat, ca.lon, cb.lat, cb.lon)
+        d = None if ca is None or cb is None else haversine_km(ca.lat, ca.lon, cb.lat, cb.lon)
+        if len(self._distances) < 1_000_000:  # pairs of places: bounded by the table's size squared
+            self._distances[key] = d
+        return d
 
 
 def haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:

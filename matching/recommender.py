@@ -86,6 +86,14 @@ class Recommender:
         self.adapters: dict[str, QueryAdapter] = {}
         self._contrib: dict[str, dict[int, int]] = {k: {} for k in INDEXED_KINDS}
         self._lock = threading.RLock()
+        # read caches of the hot path, dropped on every write that touches them: validated
+        # members by pk, and per territory the mask (by member pk) of those who may be suggested
+        self._members: dict[int, Member] = {}
+        self._available: dict[int, np.ndarray] = {}
+        # needs by pk with their project's id and document; open needs per (territory, day)
+        self._needs: dict[int, tuple[Need, str, dict[str, Any]]] = {}
+        self._open_needs: dict[tuple[int, dt.date], np.ndarray] = {}
+        self._projects: dict[int, Project] = {}
 
     # -- setup -------------------------------------------------------------------------
     @property
@@ -105,6 +113,8 @@ class Recommender:
         """
         done = {}
         with self._lock:
+            self._forget_members(None)
+            self._forget_needs()
             for kind in INDEXED_KINDS:
                 done[kind] = self._open_kind(kind, progress=progress)
                 self._load_lexical(kind)
@@ -164,15 +174,18 @@ class Recommender:
         if path.exists():
             try:
                 meta = VectorIndex.read_metadata(path)
+                policy = self.settings.index_policy()
                 if (
                     meta.get("store_fingerprint") == expected
                     and meta.get("count") == len(contrib)
                     and meta.get("model_id") == self.encoder.model_id
+                    and meta.get("kind") == policy.structure_for(len(contrib))
+                    and _same_policy(meta.get("policy"), policy)
                 ):
-                    self.indexes[kind] = VectorIndex.load(path, model_id=self.encoder.model_id)
+                    self.indexes[kind] = VectorIndex.load(path, model_id=self.encoder.model_id, policy=policy)
                     self._contrib[kind] = contrib
                     return "loaded"
-                log.warning("index %s différent du store : reconstruction", kind)
+                log.warning("index %s différent du store ou des réglages : reconstruction", kind)
             except (OSError, ValueError, KeyError, IndexMismatch) as exc:
                 log.warning("index %s illisible (%s) : reconstruction", kind, exc)
         self._rebuild_kind(kind, progress=progress)
@@ -184,21 +197,56 @@ class Recommender:
         for lexical in self.lexical.values():
             lexical.search("préchauffage", k=1)
 
-    def rebuild(self, *, progress: bool = False) -> dict[str, int]:
-        """Recreate every index from the store (vectors come from the cache when unchanged)."""
+    def rebuild(
+        self, *, progress: bool = False, engine: Literal["local", "ray"] = "local", workers: int = 1, address: str | None = None
+    ) -> dict[str, int]:
+        """Recreate every index from the store (vectors come from the cache when unchanged).
+
+        Args:
+            engine: ``local`` encodes in this process; ``ray`` encodes the texts missing
+                from the cache with Ray Data (``workers`` model actors, on the cluster at
+                ``address`` or ``RAY_ADDRESS``, else on a local Ray instance).
+        """
         with self._lock:
-            counts = {kind: self._rebuild_kind(kind, progress=progress) for kind in INDEXED_KINDS}
+            counts = {
+                kind: self._rebuild_kind(kind, progress=progress, engine=engine, workers=workers, address=address)
+                for kind in INDEXED_KINDS
+            }
             for kind in INDEXED_KINDS:
                 self._load_lexical(kind)
             return counts
 
-    def _rebuild_kind(self, kind: str, *, progress: bool) -> int:
+    def _encode_documents(
+        self, texts: list[str], *, progress: bool, engine: str, workers: int, address: str | None
+    ) -> np.ndarray:
+        if engine == "local":
+            return self.encoder.encode(texts, kind="document", progress=progress)
+        if engine != "ray":
+            raise InvalidRequest(f"moteur inconnu {engine!r} (local, ray)")
+        from embeddings.cache import text_hash
+        from embeddings.distributed import encode_with_ray
+
+        cache, model_id = self.encoder.cache, self.encoder.model_id
+        hashes = [text_hash(t) for t in texts]
+        found = cache.get_many(model_id, list(dict.fromkeys(hashes)))
+        missing = list(dict.fromkeys(t for t, h in zip(texts, hashes, strict=True) if h not in found))
+        if missing:
+            vectors = encode_with_ray(missing, self.settings.encoder, workers=workers, address=address)
+            fresh = {text_hash(t): v for t, v in zip(missing, vectors, strict=True)}
+            cache.put_many(model_id, fresh)
+            found.update(fresh)
+        return np.vstack([found[h] for h in hashes]).astype(np.float32, copy=False)
+
+    def _rebuild_kind(
+        self, kind: str, *, progress: bool, engine: str = "local", workers: int = 1, address: str | None = None
+    ) -> int:
         with self.store.read() as tx:
             cls = ROW_OF_KIND[kind]
             rows = tx.s.execute(select(cls.pk, cls.text, cls.text_hash).order_by(cls.pk)).all()
-        index = VectorIndex(self.encoder.dim, self.encoder.model_id)
+        index = VectorIndex(self.encoder.dim, self.encoder.model_id, policy=self.settings.index_policy())
         if rows:
-            vectors = self.encoder.encode([r.text for r in rows], kind="document", progress=progress)
+            texts = [r.text for r in rows]
+            vectors = self._encode_documents(texts, progress=progress, engine=engine, workers=workers, address=address)
             index.upsert([r.pk for r in rows], vectors)
         self.indexes[kind] = index
         self._contrib[kind] = {r.pk: _contribution(r.pk, r.text_hash) for r in rows}
@@ -222,6 +270,8 @@ class Recommender:
             "indexes": {
                 kind: {
                     "count": len(self.indexes[kind]),
+                    "kind": self.indexes[kind].structure,
+                    "params": self.indexes[kind].params,
                     "store_count": counts[kind],
                     "fingerprint": _fingerprint(self._contrib[kind].values()),
                     "in_sync": len(self.indexes[kind]) == counts[kind],
@@ -244,6 +294,10 @@ class Recommender:
             vectors[kind] = dict(zip(unique, vecs, strict=True))
         with self._lock:
             result, changes = self._transact(fn)
+            if changes.members_written:
+                self._forget_members(changes.members_written)
+            if changes.projects_written:
+                self._forget_needs()
             if changes.forgotten:
                 self.encoder.cache.discard(None, changes.forgotten)
             for kind in INDEXED_KINDS:
@@ -343,6 +397,82 @@ class Recommender:
     def delete_partner(self, territory_id: str, partner_id: str) -> None:
         self._write({}, lambda tx: tx.delete_partner(territory_id, partner_id))
 
+    # -- read caches of the hot path ---------------------------------------------------
+    def _forget_members(self, pks: set[int] | None) -> None:
+        """Drop cached members (all when ``pks`` is None) and the availability masks."""
+        if pks is None:
+            self._members = {}
+        else:
+            for pk in pks:
+                self._members.pop(pk, None)
+        self._available = {}
+
+    def _members_by_pk(self, tx: Tx, pks: list[int]) -> dict[int, Member]:
+        """Validated members, from the cache or validated once from their rows."""
+        cache = self._members
+        missing = [pk for pk in pks if pk not in cache]
+        if missing:
+            if len(cache) + len(missing) > 200_000:  # bounded: a national store does not fit
+                cache = self._members = {}
+            for pk, row in tx.rows_by_pk("member", missing).items():
+                cache[pk] = Member.model_validate(row.data)
+        return {pk: cache[pk] for pk in pks}
+
+    def _forget_needs(self) -> None:
+        """Drop the caches of needs and projects (any project write)."""
+        self._needs, self._open_needs, self._projects = {}, {}, {}
+
+    def _projects_by_pk(self, tx: Tx, pks: list[int]) -> dict[int, Project]:
+        """Validated projects (without their needs) by pk."""
+        cache = self._projects
+        missing = [pk for pk in pks if pk not in cache]
+        if missing:
+            if len(cache) + len(missing) > 200_000:
+                cache = self._projects = {}
+            for pk, row in tx.rows_by_pk("project", missing).items():
+                cache[pk] = Project.model_validate(row.data | {"needs": []})
+        return {pk: cache[pk] for pk in pks}
+
+    def _needs_by_pk(self, tx: Tx, pks: list[int]) -> dict[int, tuple[Need, str, dict[str, Any]]]:
+        """Validated needs with their project's external id and document (one query for all)."""
+        cache = self._needs
+        missing = [pk for pk in pks if pk not in cache]
+        if missing:
+            if len(cache) + len(missing) > 200_000:
+                cache = self._needs = {}
+            for start in range(0, len(missing), 500):
+                rows = tx.s.execute(
+                    select(NeedRow.pk, NeedRow.data, ProjectRow.ext_id, ProjectRow.data)
+                    .join(ProjectRow, NeedRow.project_pk == ProjectRow.pk)
+                    .where(NeedRow.pk.in_(missing[start : start + 500]))
+                )
+                for pk, data, project_id, pdata in rows:
+                    cache[pk] = (Need.model_validate(data), project_id, pdata)
+        return {pk: cache[pk] for pk in pks}
+
+    def _open_needs_mask(self, tx: Tx, tpk: int) -> np.ndarray:
+        """Boolean array by need pk: open, deadline not passed (recomputed each day)."""
+        key = (tpk, dt.date.today())
+        mask = self._open_needs.get(key)
+        if mask is None:
+            pks = np.fromiter(filters.open_needs(tx, tpk), dtype=np.int64)
+            mask = np.zeros(int(pks.max()) + 1 if len(pks) else 0, dtype=bool)
+            mask[pks] = True
+            mask.flags.writeable = False
+            self._open_needs = {key: mask} | {k: v for k, v in self._open_needs.items() if k[1] == key[1]}
+        return mask
+
+    def _available_mask(self, tx: Tx, tpk: int) -> np.ndarray:
+        """Boolean array by member pk: in the territory, consenting, below maximum engagements."""
+        mask = self._available.get(tpk)
+        if mask is None:
+            pks = np.fromiter(filters.available_members(tx, tpk), dtype=np.int64)
+            mask = np.zeros(int(pks.max()) + 1 if len(pks) else 0, dtype=bool)
+            mask[pks] = True
+            mask.flags.writeable = False  # shared between requests: callers copy before changing it
+            self._available[tpk] = mask
+        return mask
+
     # -- reads ---------------------------------------------------------------------------
     def _read(self, fn: Callable[[Tx], T]) -> T:
         with self.store.read() as tx:
@@ -367,7 +497,9 @@ class Recommender:
         adapter = self.adapters.get(kind) if kind else None
         return (adapter.apply(vector) if adapter is not None else vector)[0]
 
-    def _candidates(self, kind: str, question: str, query: np.ndarray, text: str, allowed: set[int]) -> list[Candidate]:
+    def _candidates(
+        self, kind: str, question: str, query: np.ndarray, text: str, allowed: set[int] | np.ndarray
+    ) -> list[Candidate]:
         """Hybrid candidates (dense + lexical + feedback) for one question's weights."""
         weights = self.weights.for_question(question)  # type: ignore[arg-type]
         params = self.weights.retrieval
@@ -422,21 +554,24 @@ class Recommender:
             need, project_id = tx.get_need(territory_id, need_id)
             project = tx.get_project(territory_id, project_id)
             need_text = need.full_text()
-            allowed = filters.available_members(tx, tpk)
+            allowed = self._available_mask(tx, tpk)
             contacts: dict[str, int] = {}
             if fair and policy.member_cap > 0:
                 since = (now or dt.datetime.now(dt.UTC)) - dt.timedelta(days=policy.window_days)
                 contacts = storelib.contact_counts(tx, tpk, since)
                 capped = [m for m, n in contacts.items() if n >= policy.member_cap]
                 if capped:
-                    allowed -= set(
-                        tx.s.scalars(select(MemberRow.pk).where(MemberRow.territory_pk == tpk, MemberRow.ext_id.in_(capped)))
+                    allowed = allowed.copy()
+                    capped_pks = np.fromiter(
+                        tx.s.scalars(select(MemberRow.pk).where(MemberRow.territory_pk == tpk, MemberRow.ext_id.in_(capped))),
+                        dtype=np.int64,
                     )
+                    allowed[capped_pks[capped_pks < len(allowed)]] = False
             cands = self._candidates("member", "member_for_need", self._query_vector(need_text, "member"), need_text, allowed)
-            rows = tx.rows_by_pk("member", [c.id for c in cands])
+            members = self._members_by_pk(tx, [c.id for c in cands])
         matches, explain = [], {}
         for cand in cands:
-            member = Member.model_validate(rows[cand.id].data)
+            member = members[cand.id]
             comps = cand.components | {
                 "availability": scoring.availability(member.hours_per_week, need.hours_per_week),
                 "place": scoring.place(member, need.remote, project.commune),
@@ -633,8 +768,7 @@ class Recommender:
                 )
             }
             served = {s for o in partner.offerings for s in o.stages}
-            rows = tx.rows_by_pk("project", sorted(filters.projects_at(tx, tpk, served)))
-        projects = {pk: Project.model_validate(r.data | {"needs": []}) for pk, r in rows.items()}
+            projects = self._projects_by_pk(tx, sorted(filters.projects_at(tx, tpk, served)))
         # a project is a candidate if one of the partner's offerings serves its stage and it is eligible
         best: dict[int, tuple[float, dict[str, float], Offering]] = {}
         for off in partner.offerings:
@@ -648,7 +782,9 @@ class Recommender:
                 score = scoring.combine(comps, weights)
                 if cand.id not in best or score > best[cand.id][0]:
                     best[cand.id] = (score, comps, off)
-        matches = [
+        # the same order as _rank; reasons (word analysis) only for what is returned
+        top = sorted(best.items(), key=lambda item: (-item[1][0], projects[item[0]].id))[:k]
+        return [
             Match(
                 id=projects[pk].id,
                 kind="project",
@@ -657,9 +793,8 @@ class Recommender:
                 breakdown=comps,
                 reasons=scoring.project_reasons(projects[pk], off, comps),
             )
-            for pk, (score, comps, off) in best.items()
+            for pk, (score, comps, off) in top
         ]
-        return self._rank(matches, k)
 
     def needs_for_member(self, territory_id: str, member_id: str, k: int = 10) -> list[Match]:
         """Which open calls for skills fit this member?"""
@@ -670,14 +805,12 @@ class Recommender:
             member = tx.get_member(territory_id, member_id)
             text = member.text()
             cands = self._candidates(
-                "need", "need_for_member", self._query_vector(text, "need"), text, filters.open_needs(tx, tpk)
+                "need", "need_for_member", self._query_vector(text, "need"), text, self._open_needs_mask(tx, tpk)
             )
-            rows = tx.rows_by_pk("need", [c.id for c in cands])
-            projects = {r.pk: (r.project.ext_id, r.project.data) for r in rows.values()}
-        matches, explain = [], {}
+            needs = self._needs_by_pk(tx, [c.id for c in cands])
+        scored = []
         for cand in cands:
-            need = Need.model_validate(rows[cand.id].data)
-            project_id, pdata = projects[cand.id]
+            need, project_id, pdata = needs[cand.id]
             comps = cand.components | {
                 "availability": scoring.availability(member.hours_per_week, need.hours_per_week),
                 "place": scoring.place(member, need.remote, pdata.get("commune")),
@@ -685,23 +818,21 @@ class Recommender:
             shared = scoring.causes(member.causes, pdata.get("causes", []))
             if shared is not None:
                 comps["causes"] = shared
-            matches.append(
-                Match(
-                    id=need.id,
-                    kind="need",
-                    label=f"{need.title} ({pdata['title']})",
-                    score=scoring.combine(comps, weights),
-                    breakdown=comps,
-                    reasons=[],
-                    parent_id=project_id,
-                )
+            scored.append((scoring.combine(comps, weights), need, project_id, pdata, comps))
+        # the same order as _rank, but Match objects (and reasons) only for what is returned
+        scored.sort(key=lambda t: (-t[0], t[1].id))
+        return [
+            Match(
+                id=need.id,
+                kind="need",
+                label=f"{need.title} ({pdata['title']})",
+                score=score,
+                breakdown=comps,
+                reasons=scoring.need_reasons(member, need, pdata["title"], comps),
+                parent_id=project_id,
             )
-            explain[need.id] = (need, pdata["title"], comps)
-        top = self._rank(matches, k)
-        for m in top:
-            need, title, comps = explain[m.id]
-            m.reasons = scoring.need_reasons(member, need, title, comps)
-        return top
+            for score, need, project_id, pdata, comps in scored[:k]
+        ]
 
     def search_text(
         self, territory_id: str, text: str, target: Target, *, stage: Stage | None = None, k: int = 10
@@ -906,6 +1037,17 @@ class Recommender:
 def _replace_member(tx: Tx, territory_id: str, blank: Member, old: Member) -> None:
     tx.changes.forgotten.add(hashlib.sha256(old.text().encode()).hexdigest())
     tx.upsert_member(territory_id, blank)
+
+
+def _same_policy(saved: dict[str, Any] | None, policy: Any) -> bool:
+    """Whether a saved index was built under the same structural settings (nprobe is free)."""
+    if not saved:
+        return False
+    return {k: saved.get(k) for k in ("kind", "threshold", "nlist")} == {
+        "kind": policy.kind,
+        "threshold": policy.threshold,
+        "nlist": policy.nlist,
+    }
 
 
 def _mtime(path: Path) -> float | None:

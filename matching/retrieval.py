@@ -34,7 +34,7 @@ def retrieve(
     lexical: LexicalIndex | None,
     query_vector: np.ndarray,
     query_text: str,
-    allowed: set[int] | None,
+    allowed: set[int] | np.ndarray | None,
     *,
     pool: int,
     weights: dict[str, float],
@@ -42,15 +42,16 @@ def retrieve(
 ) -> list[Candidate]:
     """Candidates with their ``semantic``, ``lexical`` and ``neighbours`` components.
 
-    Only the components that have a weight in ``weights`` are computed.
+    ``allowed``: ids, or a boolean array by id (see ``VectorIndex.search``). Only the components that have a weight in ``weights`` are computed.
     """
     dense: list[Hit] = index.search(query_vector, pool, allowed=allowed)
     cos = {h.id: h.similarity for h in dense}
     use_lexical = lexical is not None and weights.get("lexical", 0) > 0
     if use_lexical:
-        for h in lexical.search(query_text, pool, allowed=allowed):  # type: ignore[union-attr]
-            if h.id not in cos and h.id in index:
-                cos[h.id] = float(index.vector(h.id) @ query_vector)
+        extra = [h.id for h in lexical.search(query_text, pool, allowed=allowed) if h.id not in cos and h.id in index]  # type: ignore[union-attr]
+        if extra:
+            for i, sim in zip(extra, (index.vectors(extra) @ query_vector).tolist(), strict=True):
+                cos[i] = float(sim)
     ids = list(cos)
     if not ids:
         return []
@@ -66,6 +67,6 @@ def retrieve(
         top = np.argsort(-s0, kind="stable")[:feedback_top]
         w = np.maximum(s0[top], 0.0)
         w = w / w.sum() if w.sum() > 0 else np.full(len(top), 1.0 / len(top))
-        vectors = np.vstack([index.vector(i) for i in ids])
+        vectors = index.vectors(ids)
         comps["neighbours"] = np.clip((vectors @ vectors[top].T) @ w, 0.0, 1.0).astype(np.float32)
     return [Candidate(i, {name: float(values[n]) for name, values in comps.items()}) for n, i in enumerate(ids)]

@@ -16,6 +16,7 @@ Example:
 from __future__ import annotations
 
 import json
+from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
@@ -163,8 +164,13 @@ def causes(member_causes: list[str], project_causes: list[str]) -> float | None:
     """Share of the project's causes the member cares about (None if either list is empty)."""
     if not member_causes or not project_causes:
         return None
-    wanted = {textlib.strip_accents(c).lower() for c in project_causes}
-    return len(wanted & {textlib.strip_accents(c).lower() for c in member_causes}) / len(wanted)
+    wanted = {_cause_key(c) for c in project_causes}
+    return len(wanted & {_cause_key(c) for c in member_causes}) / len(wanted)
+
+
+@lru_cache(maxsize=4096)  # causes come from a short vocabulary; called per candidate per request
+def _cause_key(cause: str) -> str:
+    return textlib.strip_accents(cause).lower()
 
 
 def load(member: Member) -> float:

@@ -6,6 +6,10 @@
 | ``MAILLAGE_DATABASE_URL`` | ``sqlite:///<data dir>/maillage.sqlite`` | any SQLAlchemy URL (PostgreSQL in production) |
 | ``MAILLAGE_ENCODER`` | ``use-multilingual`` | ``use-multilingual``, ``minilm`` or a sentence-transformers name/path |
 | ``MAILLAGE_WEIGHTS`` | packaged ``data/weights.json`` | score weights (JSON) |
+| ``MAILLAGE_LOG_FORMAT`` | ``text`` | ``json``: one JSON object per log line (service) |
+| ``MAILLAGE_INDEX`` | ``auto`` | ``auto`` (exact up to the threshold, then IVF-SQ8), ``flat`` or ``ivf-sq8`` |
+| ``MAILLAGE_INDEX_THRESHOLD`` | ``50000`` | vectors past which ``auto`` turns approximate |
+| ``MAILLAGE_INDEX_NLIST`` / ``MAILLAGE_INDEX_NPROBE`` | from the size | IVF lists / lists visited per search |
 
 Two instances with different data dirs (and URLs) never touch each other's files.
 """
@@ -13,9 +17,12 @@ Two instances with different data dirs (and URLs) never touch each other's files
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from embeddings.index import IndexPolicy
 
 PACKAGE_DATA = Path(__file__).resolve().parent.parent / "data"
 
@@ -28,6 +35,11 @@ class Settings(BaseSettings):
     encoder: str = Field(default="use-multilingual", description="Encodeur de textes")
     weights: Path = Field(default=PACKAGE_DATA / "weights.json", description="Fichier des poids du score")
     max_k: int = Field(default=50, ge=1, le=1000)
+    log_format: Literal["text", "json"] = Field(default="text", description="Format du journal du service")
+    index: Literal["auto", "flat", "ivf-sq8"] = Field(default="auto", description="Structure de l'index vectoriel")
+    index_threshold: int = Field(default=50_000, ge=1, description="Taille au-delà de laquelle l'index auto devient approché")
+    index_nlist: int | None = Field(default=None, ge=1, description="Listes de l'index IVF (défaut : racine de la taille)")
+    index_nprobe: int | None = Field(default=None, ge=1, description="Listes visitées par recherche (défaut : nlist / 8)")
 
     @model_validator(mode="after")
     def _defaults(self) -> Settings:
@@ -35,6 +47,9 @@ class Settings(BaseSettings):
         if not self.database_url:
             self.database_url = f"sqlite:///{self.data_dir / 'maillage.sqlite'}"
         return self
+
+    def index_policy(self) -> IndexPolicy:
+        return IndexPolicy(kind=self.index, threshold=self.index_threshold, nlist=self.index_nlist, nprobe=self.index_nprobe)
 
     @property
     def index_dir(self) -> Path:

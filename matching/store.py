@@ -176,6 +176,9 @@ class Changes:
     removed: dict[str, set[int]] = field(default_factory=lambda: {k: set() for k in INDEXED_KINDS})
     # text hashes of deleted entities: their cached vectors are forgotten too (personal data)
     forgotten: set[str] = field(default_factory=set)
+    # members written in any way (text or not): in-memory read caches drop them
+    members_written: set[int] = field(default_factory=set)
+    projects_written: set[int] = field(default_factory=set)  # their needs with them
 
     def __bool__(self) -> bool:
         return any(self.upserted[k] or self.removed[k] for k in INDEXED_KINDS)
@@ -306,6 +309,7 @@ class Tx:
         row.available = member.consent and member.active_engagements < member.max_engagements
         self._set_text("member", row, member.text())
         self.s.flush()
+        self.changes.members_written.add(row.pk)
         seen = self.s.get(MemberSeenRow, row.pk)
         now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
         if seen is None:
@@ -320,6 +324,7 @@ class Tx:
     def delete_member(self, territory_id: str, member_id: str) -> None:
         row = self._get(MemberRow, "membre", territory_id, member_id)
         self.changes.forgotten.add(row.text_hash)
+        self.changes.members_written.add(row.pk)
         self.changes.removed["member"].add(row.pk)
         self.changes.upserted["member"].pop(row.pk, None)
         self.s.delete(row)
@@ -336,6 +341,8 @@ class Tx:
         row.stage = project.stage.value
         self._set_text("project", row, project.text())
         wanted = {n.id: n for n in project.needs}
+        self.s.flush()
+        self.changes.projects_written.add(row.pk)
         for need_row in list(row.needs):
             if need_row.ext_id not in wanted:
                 self.changes.removed["need"].add(need_row.pk)
@@ -369,6 +376,7 @@ class Tx:
 
     def delete_project(self, territory_id: str, project_id: str) -> None:
         row = self._get(ProjectRow, "projet", territory_id, project_id)
+        self.changes.projects_written.add(row.pk)
         self.changes.removed["project"].add(row.pk)
         for n in row.needs:
             self.changes.removed["need"].add(n.pk)
