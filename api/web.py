@@ -171,10 +171,11 @@ def check_form(request: Request, token: str) -> None:
         raise CsrfRefused
 
 
-def _redirect(url: str, *, flash: tuple[str, str] | None = None) -> RedirectResponse:
-    response = RedirectResponse(url, status_code=303)
+def _redirect(url: str, *, flash: tuple[str, str] | None = None, target: str | None = None) -> RedirectResponse:
+    """A 303 to ``url``; ``flash`` is shown on that page, inside the card ``target`` when it is there."""
+    response = RedirectResponse(url + (f"#{target}" if target else ""), status_code=303)
     if flash:
-        value = quote(json.dumps({"kind": flash[0], "text": flash[1]}, ensure_ascii=False))
+        value = quote(json.dumps({"kind": flash[0], "text": flash[1], "target": target or ""}, ensure_ascii=False))
         response.set_cookie(FLASH_COOKIE, value, max_age=60, path="/ui", httponly=True, samesite="strict")
     return response
 
@@ -185,21 +186,32 @@ def _take_flash(request: Request) -> dict[str, str] | None:
         return None
     try:
         data = json.loads(unquote(raw))
-        return {"kind": "error" if data.get("kind") == "error" else "ok", "text": str(data.get("text", ""))[:500]}
+        return {
+            "kind": "error" if data.get("kind") == "error" else "ok",
+            "text": str(data.get("text", ""))[:500],
+            "target": str(data.get("target", ""))[:300],
+        }
     except (ValueError, AttributeError):
         return None
 
 
+def card_id(subject_id: str, candidate_id: str) -> str:
+    """The HTML id of a suggestion's card (ids are [A-Za-z0-9_.:-], valid in HTML ids)."""
+    return f"s-{subject_id}-{candidate_id}"
+
+
 def _safe_back(url: str) -> str:
-    """Only a path of these pages (no open redirect)."""
+    """Only a path of these pages (no open redirect); the fragment is the server's to set."""
     parts = urlsplit(url)
     if parts.scheme or parts.netloc or not parts.path.startswith("/ui/") or url.startswith("//") or "\\" in url:
         return "/ui/"
-    return url
+    return parts.path + (f"?{parts.query}" if parts.query else "")
 
 
 def render(request: Request, name: str, who: Principal | None, *, status: int = 200, **context: Any) -> HTMLResponse:
     flash = context.pop("flash", None) or _take_flash(request)
+    if flash and flash.get("target") and flash["target"] not in context.get("cards", ()):
+        flash["target"] = ""  # the card is no longer on the page: the message goes on top
     key = request.cookies.get(KEY_COOKIE)
     response = templates.TemplateResponse(
         request,
@@ -388,10 +400,14 @@ def project_page(request: Request, project_id: EntityId, rec: Rec, who: Viewer) 
     off_states = _states(rec, t, "offering_for_project", project_id)
     routed = {m.id for m in (routing["current"], routing["next"]) if m is not None}
     off_tracked = [(cand, state) for cand, state in off_states.items() if cand not in routed]
+    cards = {card_id(project_id, m) for m in [*routed, *(c for c, _ in off_tracked)]}
+    for n in needs:
+        cards |= {card_id(n["need"].id, m.id) for m in n["matches"]} | {card_id(n["need"].id, c) for c, _, _ in n["tracked"]}
     return render(
         request,
         "project.html",
         who,
+        cards=cards,
         project=project,
         needs=needs,
         routing=routing,
@@ -415,10 +431,12 @@ def partner_page(request: Request, partner_id: EntityId, rec: Rec, who: Viewer) 
             tracked.append((cand, rec.get_project(t, cand).title, state))
         except NotFound:
             continue
+    cards = {card_id(partner_id, m.id) for m in digest["projects"]} | {card_id(partner_id, c) for c, _, _ in tracked}
     return render(
         request,
         "partner.html",
         who,
+        cards=cards,
         partner=partner,
         digest=digest,
         states=states,
@@ -544,12 +562,12 @@ def post_event(
             at=at,
         )
     access.check_event(who, rec, t, ev)
-    back = _safe_back(back)
+    back, card = _safe_back(back), card_id(subject_id, candidate_id)
     state = _states(rec, t, question, subject_id).get(candidate_id)
     if type not in TRANSITIONS[state]:
-        return _redirect(back, flash=("error", transition_message(state, type)))
+        return _redirect(back, flash=("error", transition_message(state, type)), target=card)
     try:
         rec.record_events(t, [ev])
     except InvalidRequest as exc:  # a concurrent change between the check and the write
-        return _redirect(back, flash=("error", f"Action impossible : {exc}."))
-    return _redirect(back, flash=("ok", f"Suggestion marquée « {EVENT_LABELS[type]} »."))
+        return _redirect(back, flash=("error", f"Action impossible : {exc}."), target=card)
+    return _redirect(back, flash=("ok", f"Suggestion marquée « {EVENT_LABELS[type]} »."), target=card)

@@ -127,6 +127,7 @@ def test_holder_opens_a_project_and_marks_a_suggestion_accepted(browser, site) -
     # accepted before contacted: a French message, not an error page
     card.get_by_role("button", name="Accepté : Claire B.").click()
     expect(page.get_by_role("alert")).to_contain_text("Marquez-la d'abord « contacté »")
+    _shot(page, "projet-etape-refusee")
     card = page.locator("#s-p1-n1-m1")
     expect(card.locator(".state")).to_have_text("pas encore suivi")
     card.get_by_role("button", name="Contacté : Claire B.").click()
