@@ -93,8 +93,9 @@ class WebRoute(APIRoute):
         async def route(request: Request) -> Response:
             try:
                 response = await handler(request)
-            except Unauthenticated as exc:
-                response = _redirect("/ui/login", flash=("error", f"Connectez-vous : {exc}."))
+            except Unauthenticated as exc:  # no session yet, or its key was revoked
+                stale = bool(request.cookies.get(KEY_COOKIE))
+                response = _redirect("/ui/login", flash=("error", f"Reconnectez-vous : {exc}.") if stale else None)
                 response.delete_cookie(KEY_COOKIE, path="/")
             except Forbidden as exc:
                 response = _error(request, 403, "Accès refusé", f"Votre clé ne permet pas cette page ({exc}).")

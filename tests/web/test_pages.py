@@ -226,3 +226,12 @@ def test_another_territory_is_not_there(web, rec) -> None:
     assert r.status_code == 303
     r = web.get("/ui/projects/p1")
     assert r.status_code == 404 and "Épicerie" not in T(r)
+
+
+def test_a_revoked_key_ends_the_session(web, rec) -> None:
+    key = login(web, rec, "agent")
+    assert web.get("/ui/overview").status_code == 200
+    access.revoke_key(rec.store, access.authenticate(rec.store, key).key_id)
+    r = web.get("/ui/overview")
+    assert r.status_code == 303 and r.headers["location"] == "/ui/login"
+    assert "Reconnectez-vous : clé d'API révoquée" in T(web.get("/ui/login"))
