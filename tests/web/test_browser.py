@@ -79,6 +79,18 @@ def _login(page: Page, site: dict, role: str) -> None:
     expect(page.get_by_role("status")).to_contain_text("connecté")
 
 
+UNLABELLED = """() => [...document.querySelectorAll('input:not([type=hidden]), select, textarea, button, a[href]')]
+  .filter((e) => !(e.labels && e.labels.length) && !e.getAttribute('aria-label') && !e.textContent.trim())
+  .map((e) => e.outerHTML)"""
+
+
+def _accessible(page: Page) -> None:
+    """Basics a screen reader and a keyboard need: French, one h1, every control named."""
+    expect(page.locator("html")).to_have_attribute("lang", "fr")
+    expect(page.locator("h1")).to_have_count(1)
+    assert page.evaluate(UNLABELLED) == []
+
+
 def _shot(page: Page, name: str, *, full_page: bool = False) -> None:
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=full_page)
@@ -95,6 +107,7 @@ def test_login_refuses_a_bad_key_and_works_with_the_keyboard(browser, site) -> N
     page.keyboard.type("mlg_faux_0000")
     page.keyboard.press("Enter")
     expect(page.get_by_role("alert")).to_contain_text("Connexion refusée : clé d'API invalide")
+    _accessible(page)
     _shot(page, "connexion")
     page.get_by_label("Clé d'accès").fill(site["keys"]["agent"])
     page.keyboard.press("Enter")
@@ -118,6 +131,7 @@ def test_holder_opens_a_project_and_marks_a_suggestion_accepted(browser, site) -
         "Contre-garantie bancaire"
     )
     expect(page.get_by_text("étape suivante : lancement", exact=True)).to_be_visible()
+    _accessible(page)
     _shot(page, "projet")
     card = page.locator("#s-p1-n1-m1")
     expect(card).to_contain_text("Claire B.")
@@ -159,6 +173,7 @@ def test_try_a_description_shows_matches_while_typing(browser, site) -> None:
     expect(results.locator(".result").first).to_contain_text("Contre-garantie bancaire")
     expect(results.locator(".reasons").first).to_contain_text("sens proche du texte")
     expect(page).to_have_url(re.compile(r"target=offerings"))
+    _accessible(page)
     _shot(page, "essai", full_page=True)
     page.context.close()
 
@@ -169,6 +184,7 @@ def test_partner_sees_only_its_own_digest(browser, site) -> None:
     expect(page).to_have_url(re.compile(r"/ui/partners/cowork$"))
     expect(page.get_by_role("heading", level=1)).to_have_text("Espace partagé")
     expect(page.locator("#h-digest + ol")).to_contain_text("Atelier de réparation")
+    _accessible(page)
     _shot(page, "partenaire")
     for url in ("/ui/partners/banque", "/ui/projects/p3", "/ui/overview"):
         response = page.goto(site["base"] + url)
@@ -191,5 +207,6 @@ def test_agent_overview(browser, site) -> None:
     expect(page.get_by_role("heading", name="Projets par étape")).to_be_visible()
     expect(page.get_by_role("heading", name="Exposition des membres (équité)")).to_be_visible()
     expect(page.locator("main")).to_contain_text("Indice de Gini")
+    _accessible(page)
     _shot(page, "territoire", full_page=True)
     page.context.close()
