@@ -14,7 +14,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from api import errors, metrics, routes
+from api import errors, metrics, routes, web
 from matching.recommender import Recommender
 from matching.settings import Settings
 
@@ -73,4 +73,5 @@ def create_app(settings: Settings | None = None, recommender: Recommender | None
     metrics.install(app)
     app.include_router(routes.public)
     app.include_router(routes.router)
+    web.install(app)  # the French web pages under /ui, and / -> /ui/
     return app

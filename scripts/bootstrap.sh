@@ -31,4 +31,23 @@ if [ "${1:-}" = "dev" ]; then EXTRAS="[dev,notebooks,postgres]"; fi
 echo "==> installation de maillage${EXTRAS}"
 "${PIP[@]}" install -e ".${EXTRAS}"
 .venv/bin/python -c 'import matching, embeddings, api' 
+
+# dev: the browser tests (tests/web) drive Debian's Chromium through Playwright; the Python
+# package brings its driver, never a browser of its own (no `playwright install`).
+if [ "${1:-}" = "dev" ] && [ ! -x /usr/bin/chromium ]; then
+  SUDO=()
+  if [ "$(id -u)" != "0" ]; then
+    if command -v sudo >/dev/null 2>&1; then SUDO=(sudo -n); else
+      echo "!! /usr/bin/chromium manque et ni root ni sudo : installez le paquet Debian « chromium » (tests/web échoueront)" >&2
+    fi
+  fi
+  if [ "$(id -u)" = "0" ] || [ ${#SUDO[@]} -gt 0 ]; then
+    echo "==> installation de chromium (paquet Debian, pour les tests du navigateur)"
+    export DEBIAN_FRONTEND=noninteractive
+    if ! "${SUDO[@]}" apt-get install -y -qq --no-install-recommends chromium >/dev/null 2>&1; then
+      "${SUDO[@]}" apt-get update -qq
+      "${SUDO[@]}" apt-get install -y -qq --no-install-recommends chromium >/dev/null
+    fi
+  fi
+fi
 echo "==> prêt : .venv/bin/maillage --help"
