@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import anyio.to_thread
 from fastapi import FastAPI
 
 from api import errors, metrics, routes, web
@@ -54,6 +55,11 @@ def create_app(settings: Settings | None = None, recommender: Recommender | None
         if not rec.indexes:
             rec.open()
         rec.warm_up()  # load the model now, not during the first request
+        # Requests run in a thread pool (40 threads by default). On a few cores, 40 Python
+        # threads fighting for the GIL and the index lock make a convoy: throughput falls
+        # and a few requests wait tens of seconds. A small pool queues the rest in the
+        # event loop, in arrival order.
+        anyio.to_thread.current_default_thread_limiter().total_tokens = rec.settings.threads
         app.state.recommender = rec
         try:
             yield
