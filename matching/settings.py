@@ -6,7 +6,7 @@
 | ``MAILLAGE_DATABASE_URL`` | ``sqlite:///<data dir>/maillage.sqlite`` | any SQLAlchemy URL (PostgreSQL in production) |
 | ``MAILLAGE_ENCODER`` | ``use-multilingual`` | ``use-multilingual``, ``minilm`` or a sentence-transformers name/path |
 | ``MAILLAGE_WEIGHTS`` | packaged ``data/weights.json`` | score weights (JSON) |
-| ``MAILLAGE_THREADS`` | ``4`` | requests served at once by the service (the others wait in line) |
+| ``MAILLAGE_THREADS`` | ``2`` | requests served at once by the service (the others wait in line) |
 | ``MAILLAGE_LOG_FORMAT`` | ``text`` | ``json``: one JSON object per log line (service) |
 | ``MAILLAGE_INDEX`` | ``auto`` | ``auto`` (exact up to the threshold, then IVF-SQ8), ``flat`` or ``ivf-sq8`` |
 | ``MAILLAGE_INDEX_THRESHOLD`` | ``50000`` | vectors past which ``auto`` turns approximate |
@@ -37,7 +37,7 @@ class Settings(BaseSettings):
     weights: Path = Field(default=PACKAGE_DATA / "weights.json", description="Fichier des poids du score")
     max_k: int = Field(default=50, ge=1, le=1000)
     threads: int = Field(
-        default=4,
+        default=2,
         ge=1,
         le=256,
         description="Requêtes traitées en même temps par le service (les autres attendent leur tour)",
