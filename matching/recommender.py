@@ -569,6 +569,8 @@ class Recommender:
                     allowed[capped_pks[capped_pks < len(allowed)]] = False
             cands = self._candidates("member", "member_for_need", self._query_vector(need_text, "member"), need_text, allowed)
             members = self._members_by_pk(tx, [c.id for c in cands])
+        # the holder does not answer their own call for skills
+        cands = [c for c in cands if members[c.id].id != project.holder]
         matches, explain = [], {}
         for cand in cands:
             member = members[cand.id]

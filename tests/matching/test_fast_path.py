@@ -1,9 +1,11 @@
 """The read path with in-memory caches returns exactly what the SQL + pydantic path returned.
 
 ``tests/fixtures/demo_rankings.json.gz`` was written by the code before the caches (commit
-fa22362: 94a9a14 plus the request focus of offering routing) with ``rankings()`` below: the four questions for every need, project and partner
-and every fourth member of the demo territory, k=10, "today" fixed at 2025-01-01. The
-fast path must give the same ids, scores, breakdowns and French reasons, byte for byte.
+fa22362) with ``rankings()`` below: the four questions for every need, project and partner
+and every fourth member of the demo territory, k=10, "today" fixed at 2025-01-01. The fast
+path must give the same ids, scores, breakdowns and French reasons, byte for byte. It was
+written again once since, when holders stopped being suggested for their own calls (one
+list changed: the holder left it, checked by the script of that commit).
 """
 
 from __future__ import annotations

@@ -156,3 +156,11 @@ def test_retention_anonymises_inactive_members_only(rec: Recommender) -> None:
     assert rec.get_member("mini", "m1").display_name == "Membre anonymisé"
     assert rec.get_member("mini", "m2").display_name == "Karim D."
     assert rec.apply_retention("mini", 365) == []  # already anonymised
+
+
+def test_the_holder_is_not_suggested_for_their_own_call(rec: Recommender) -> None:
+    project = rec.get_project("mini", "p1")
+    assert project.holder == "m7"
+    assert "m7" not in [m.id for m in rec.members_for_need("mini", "p1-n1", k=50)]
+    rec.upsert_projects("mini", [project.model_copy(update={"holder": None})])
+    assert "m7" in [m.id for m in rec.members_for_need("mini", "p1-n1", k=50)]
