@@ -86,6 +86,7 @@ def _line_of(text: str, pos: int) -> int:
 def _decode_array(text: str, pos: int, decoder: json.JSONDecoder) -> tuple[list[tuple[int, Any]], int]:
     """Decode the JSON array starting at ``text[pos] == '['``, keeping each item's line."""
     items: list[tuple[int, Any]] = []
+    line, counted = _line_of(text, pos), pos  # lines counted incrementally: linear in the file size
     pos += 1
     while True:
         while text[pos].isspace() or text[pos] == ",":
@@ -93,7 +94,9 @@ def _decode_array(text: str, pos: int, decoder: json.JSONDecoder) -> tuple[list[
         if text[pos] == "]":
             return items, pos + 1
         value, end = decoder.raw_decode(text, pos)
-        items.append((_line_of(text, pos), value))
+        line += text.count("\n", counted, pos)
+        counted = pos
+        items.append((line, value))
         pos = end
 
 

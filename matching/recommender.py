@@ -40,6 +40,7 @@ from matching.store import INDEXED_KINDS, ROW_OF_KIND, MemberRow, NeedRow, Offer
 from matching.text import lexical_tokens
 
 log = logging.getLogger(__name__)
+BULK_ROWS = 50  # an ingest of this many rows of a territory loads its rows at once
 T = TypeVar("T")
 Target = Literal["members", "needs", "offerings", "projects"]
 ANONYMOUS = "Membre anonymisé"
@@ -378,6 +379,12 @@ class Recommender:
         def write(tx: Tx) -> dict[str, int]:
             for t in batch.territories:
                 tx.upsert_territory(t)
+            rows: dict[str, int] = {}
+            for tid, _ in [*batch.members, *batch.projects, *batch.partners]:
+                rows[tid] = rows.get(tid, 0) + 1
+            for tid, n in rows.items():
+                if n >= BULK_ROWS:  # one query per kind instead of one per row
+                    tx.preload(tid)
             for tid, m in batch.members:
                 tx.upsert_member(tid, m)
             for tid, p in batch.partners:

@@ -40,7 +40,7 @@ from sqlalchemy import (
     select,
 )
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship, selectinload
 
 from matching.domain import QUESTION_KINDS, TRANSITIONS, FeedbackEvent, Member, Need, Partner, Project, Territory
 from matching.errors import Conflict, InvalidRequest, NotFound
@@ -260,6 +260,29 @@ class Tx:
     def __init__(self, session: Session) -> None:
         self.s = session
         self.changes = Changes()
+        self._tpks: dict[str, int] = {}
+        # rows of a territory loaded at once for a bulk write: (row class, territory pk) -> ext id -> row
+        self._preloaded: dict[tuple[type, int], dict[str, Any]] = {}
+
+    def preload(self, territory_id: str) -> None:
+        """Load every member, project, need, partner and offering row of a territory in a few
+        queries, so that a bulk write looks rows up in memory instead of one query per row."""
+        tpk = self.territory_pk(territory_id)
+        self._preloaded[(MemberRow, tpk)] = {
+            r.ext_id: r for r in self.s.scalars(select(MemberRow).where(MemberRow.territory_pk == tpk))
+        }
+        projects = self.s.scalars(
+            select(ProjectRow).where(ProjectRow.territory_pk == tpk).options(selectinload(ProjectRow.needs))
+        )
+        self._preloaded[(ProjectRow, tpk)] = {r.ext_id: r for r in projects}
+        self._preloaded[(NeedRow, tpk)] = {n.ext_id: n for p in self._preloaded[(ProjectRow, tpk)].values() for n in p.needs}
+        partners = self.s.scalars(
+            select(PartnerRow).where(PartnerRow.territory_pk == tpk).options(selectinload(PartnerRow.offerings))
+        )
+        self._preloaded[(PartnerRow, tpk)] = {r.ext_id: r for r in partners}
+        self._preloaded[(OfferingRow, tpk)] = {
+            o.ext_id: o for p in self._preloaded[(PartnerRow, tpk)].values() for o in p.offerings
+        }
 
     # -- territories -----------------------------------------------------------
     def upsert_territory(self, territory: Territory) -> int:
@@ -274,9 +297,12 @@ class Tx:
         return row.pk
 
     def territory_pk(self, territory_id: str) -> int:
+        if territory_id in self._tpks:
+            return self._tpks[territory_id]
         pk = self.s.scalar(select(TerritoryRow.pk).where(TerritoryRow.ext_id == territory_id))
         if pk is None:
             raise NotFound("territoire", territory_id)
+        self._tpks[territory_id] = pk
         return pk
 
     def get_territory(self, territory_id: str) -> Territory:
@@ -287,7 +313,17 @@ class Tx:
 
     # -- generic helpers ---------------------------------------------------------
     def _row(self, cls: type, territory_pk: int, ext_id: str) -> Any:
+        loaded = self._preloaded.get((cls, territory_pk))
+        if loaded is not None:
+            return loaded.get(ext_id)
         return self.s.scalar(select(cls).where(cls.territory_pk == territory_pk, cls.ext_id == ext_id))
+
+    def _new_row(self, row: Any) -> None:
+        """Add a new row to the session (and to the preloaded rows of its territory)."""
+        self.s.add(row)
+        loaded = self._preloaded.get((type(row), row.territory_pk))
+        if loaded is not None:
+            loaded[row.ext_id] = row
 
     def _set_text(self, kind: str, row: Any, text: str) -> None:
         h = _hash(text)
@@ -301,10 +337,13 @@ class Tx:
     def upsert_member(self, territory_id: str, member: Member) -> int:
         tpk = self.territory_pk(territory_id)
         row = self._row(MemberRow, tpk, member.id)
+        data = member.model_dump(mode="json")
+        if row is not None and row.data == data:
+            return row.pk  # unchanged: nothing to write, nothing to re-index
         if row is None:
             row = MemberRow(territory_pk=tpk, ext_id=member.id)
-            self.s.add(row)
-        row.data = member.model_dump(mode="json")
+            self._new_row(row)
+        row.data = data
         row.consent = member.consent
         row.available = member.consent and member.active_engagements < member.max_engagements
         self._set_text("member", row, member.text())
@@ -334,10 +373,14 @@ class Tx:
     def upsert_project(self, territory_id: str, project: Project) -> int:
         tpk = self.territory_pk(territory_id)
         row = self._row(ProjectRow, tpk, project.id)
+        data = project.model_dump(mode="json", exclude={"needs"})
+        needs_data = {n.id: n.model_dump(mode="json") for n in project.needs}
+        if row is not None and row.data == data and {n.ext_id: n.data for n in row.needs} == needs_data:
+            return row.pk  # unchanged, needs included
         if row is None:
             row = ProjectRow(territory_pk=tpk, ext_id=project.id)
-            self.s.add(row)
-        row.data = project.model_dump(mode="json", exclude={"needs"})
+            self._new_row(row)
+        row.data = data
         row.stage = project.stage.value
         self._set_text("project", row, project.text())
         wanted = {n.id: n for n in project.needs}
@@ -348,6 +391,7 @@ class Tx:
                 self.changes.removed["need"].add(need_row.pk)
                 self.changes.upserted["need"].pop(need_row.pk, None)
                 row.needs.remove(need_row)
+                self._preloaded.get((NeedRow, tpk), {}).pop(need_row.ext_id, None)
         self.s.flush()
         by_id = {n.ext_id: n for n in row.needs}
         for need in project.needs:
@@ -358,7 +402,10 @@ class Tx:
             if need_row is None:
                 need_row = NeedRow(territory_pk=tpk, ext_id=need.id, project_pk=row.pk)
                 row.needs.append(need_row)
-            need_row.data = need.model_dump(mode="json")
+                loaded = self._preloaded.get((NeedRow, tpk))
+                if loaded is not None:
+                    loaded[need.id] = need_row
+            need_row.data = needs_data[need.id]
             need_row.status = need.status
             need_row.deadline = need.deadline
             self._set_text("need", need_row, need.full_text())
@@ -396,7 +443,7 @@ class Tx:
         row = self._row(PartnerRow, tpk, partner.id)
         if row is None:
             row = PartnerRow(territory_pk=tpk, ext_id=partner.id, data={})
-            self.s.add(row)
+            self._new_row(row)
         row.data = partner.model_dump(mode="json", exclude={"offerings"})
         wanted = {o.id for o in partner.offerings}
         for off_row in list(row.offerings):
@@ -404,6 +451,7 @@ class Tx:
                 self.changes.removed["offering"].add(off_row.pk)
                 self.changes.upserted["offering"].pop(off_row.pk, None)
                 row.offerings.remove(off_row)
+                self._preloaded.get((OfferingRow, tpk), {}).pop(off_row.ext_id, None)
         self.s.flush()
         by_id = {o.ext_id: o for o in row.offerings}
         for off in partner.offerings:
@@ -414,6 +462,9 @@ class Tx:
             if off_row is None:
                 off_row = OfferingRow(territory_pk=tpk, ext_id=off.id, partner_pk=row.pk)
                 row.offerings.append(off_row)
+                loaded = self._preloaded.get((OfferingRow, tpk))
+                if loaded is not None:
+                    loaded[off.id] = off_row
             off_row.data = off.model_dump(mode="json")
             self._set_text("offering", off_row, off.full_text())
         self.s.flush()
