@@ -167,3 +167,12 @@ def test_openapi_declares_the_key(client) -> None:
     members = spec["paths"]["/territories/{territory_id}/needs/{need_id}/members"]["get"]
     assert members["security"] and {"401", "403"} <= set(members["responses"])
     assert "security" not in spec["paths"]["/health"]["get"]
+
+
+def test_the_web_cookie_does_not_authorise_the_json_api(client, key_for) -> None:
+    key = key_for("admin")["X-API-Key"]
+    client.cookies.set("maillage_key", key)
+    r = client.delete("/territories/mini/members/m1", headers={"X-API-Key": ""})
+    assert r.status_code == 401
+    client.cookies.clear()
+    assert client.get("/territories/mini/members/m1").status_code == 200
