@@ -178,10 +178,17 @@ def http_latencies(data_dir: Path, subjects: dict, args) -> dict:
         "offerings_for_project": "/territories/{t}/projects/{s}/offerings?k=10",
         "projects_for_partner": "/territories/{t}/partners/{s}/projects?k=10",
     }
+    from matching import access
+    from matching.settings import Settings
+    from matching.store import Store
+
+    store = Store(Settings(data_dir=data_dir).database_url)
+    key, _ = access.create_key(store, T, "agent", label="benchmarks/perf.py")
+    store.dispose()
     proc, base = start_server(data_dir)
     try:
         out = {}
-        with httpx.Client(base_url=base, timeout=30) as client:
+        with httpx.Client(base_url=base, timeout=30, headers={"X-API-Key": key}) as client:
             for q, url in urls.items():
                 subs = subjects[q]
                 for s in subs:
