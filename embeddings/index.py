@@ -68,7 +68,7 @@ class IndexPolicy:
             vectors to train it: ``min_train``).
         threshold: size past which ``auto`` turns approximate.
         nlist: inverted lists of ``ivf-sq8`` (default: ``sqrt(n)``, at least 16).
-        nprobe: lists visited per search (default: ``nlist / 8``, at least 8): the
+        nprobe: lists visited per search (default: ``nlist / 16``, at least 8; measured in ``benchmarks/nprobe_sweep.py``): the
             recall / speed trade-off, changeable without rebuilding.
         min_train: fewest vectors an ``ivf-sq8`` index is trained on.
 
@@ -97,7 +97,7 @@ class IndexPolicy:
     def params_for(self, n: int) -> dict[str, int]:
         nlist = self.nlist or max(16, int(math.sqrt(max(n, 1))))
         nlist = max(1, min(nlist, n // 39 or 1))  # FAISS wants ~39 training points per list
-        nprobe = self.nprobe or max(8, nlist // 8)
+        nprobe = self.nprobe or max(8, nlist // 16)
         return {"nlist": nlist, "nprobe": min(nprobe, nlist)}
 
     def as_dict(self) -> dict[str, Any]:

@@ -46,7 +46,7 @@ class Settings(BaseSettings):
     index: Literal["auto", "flat", "ivf-sq8"] = Field(default="auto", description="Structure de l'index vectoriel")
     index_threshold: int = Field(default=50_000, ge=1, description="Taille au-delà de laquelle l'index auto devient approché")
     index_nlist: int | None = Field(default=None, ge=1, description="Listes de l'index IVF (défaut : racine de la taille)")
-    index_nprobe: int | None = Field(default=None, ge=1, description="Listes visitées par recherche (défaut : nlist / 8)")
+    index_nprobe: int | None = Field(default=None, ge=1, description="Listes visitées par recherche (défaut : nlist / 16)")
 
     @model_validator(mode="after")
     def _defaults(self) -> Settings:

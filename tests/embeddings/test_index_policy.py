@@ -22,7 +22,7 @@ def test_policy_chooses_by_size() -> None:
     assert IndexPolicy(kind="flat", threshold=1_000).structure_for(10**6) == FLAT
     assert IndexPolicy(kind="ivf-sq8").structure_for(5_000) == IVF_SQ8
     assert IndexPolicy(kind="ivf-sq8").structure_for(10) == FLAT  # too few vectors to train
-    assert IndexPolicy().params_for(1_000_000) == {"nlist": 1000, "nprobe": 125}
+    assert IndexPolicy().params_for(1_000_000) == {"nlist": 1000, "nprobe": 62}
     assert IndexPolicy(nlist=64, nprobe=4).params_for(10_000) == {"nlist": 64, "nprobe": 4}
     with pytest.raises(ValueError):
         IndexPolicy(kind="hnsw-magique")
