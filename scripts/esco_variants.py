@@ -276,6 +276,11 @@ def main() -> None:
         qx, dx = fit_adapter(xq, xc, np.array(owners), q, d, **kw)
         b.report(f"adapter {name}: dense", qx @ dx.T)
         b.report(f"adapter {name}: hybrid", product(qx, dx, bm))
+    qx, dx = fit_adapter(xq, xc, np.array(owners), q, d, both=True)
+    b.report(
+        f"both-sides adapter + weights {w_best} top {top_best} + char TF-IDF 0.2",
+        product(qx, dx, bm, w=w_best, top=top_best, extra=[(0.2, ch)]),
+    )
     print(f"# reference again: {base:.3f}")
 
 
