@@ -9,9 +9,12 @@ Settings come from the environment (``MAILLAGE_DATA_DIR``, ``MAILLAGE_DATABASE_U
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any, ClassVar
 
@@ -63,6 +66,20 @@ def _recommender(open_indexes: bool = True):
     return rec
 
 
+@contextmanager
+def _store() -> Iterator[Any]:
+    """The store of the current settings, closed on exit; a user error becomes exit code 2."""
+    from matching.store import Store
+
+    store = Store(settings().database_url)
+    try:
+        yield store
+    except MaillageError as exc:
+        raise _fail(str(exc)) from None
+    finally:
+        store.dispose()
+
+
 def _fail(message: str, code: int = 2) -> typer.Exit:
     err.print(f"[bold red]Erreur :[/] {message}", highlight=False)
     return typer.Exit(code)
@@ -101,25 +118,19 @@ DEMO_KEY_FILE = "demo-admin.key"
 def _demo_key() -> str:
     """The demo territory's admin key: kept in the data dir, created again if lost or revoked."""
     from matching import access
-    from matching.store import Store
 
     path = settings().data_dir / DEMO_KEY_FILE
-    store = Store(settings().database_url)
-    try:
+    with _store() as store:
         if path.exists():
             key = path.read_text(encoding="utf-8").strip()
-            try:
+            with contextlib.suppress(access.Unauthenticated):  # lost or revoked: a new one
                 if access.authenticate(store, key).territory_id == DEFAULT_TERRITORY:
                     return key
-            except access.Unauthenticated:
-                pass
         key, _ = access.create_key(store, DEFAULT_TERRITORY, access.Role.ADMIN, label="démonstration")
         path.parent.mkdir(parents=True, exist_ok=True)
         path.touch(mode=0o600)
         path.write_text(key + "\n", encoding="utf-8")
         return key
-    finally:
-        store.dispose()
 
 
 @app.command()
@@ -540,17 +551,11 @@ def keys_create(
 ) -> None:
     """Créer une clé d'API. Elle n'est affichée qu'une fois : seule son empreinte est gardée."""
     from matching import access
-    from matching.store import Store
 
     if role not in set(access.Role):
         raise _fail(f"--role : {role!r} inconnu (admin, agent, holder, partner, analyst, member)")
-    store = Store(settings().database_url)
-    try:
+    with _store() as store:
         key, info = access.create_key(store, territory, role, subject, label)
-    except MaillageError as exc:
-        raise _fail(str(exc)) from None
-    finally:
-        store.dispose()
     if quiet:
         print(key)
         return
@@ -567,13 +572,9 @@ def keys_list(
 ) -> None:
     """Lister les clés (jamais leur secret)."""
     from matching import access
-    from matching.store import Store
 
-    store = Store(settings().database_url)
-    try:
+    with _store() as store:
         keys = access.list_keys(store, territory)
-    finally:
-        store.dispose()
     rows = [
         {
             "key_id": k.key_id,
@@ -599,15 +600,9 @@ def keys_list(
 def keys_revoke(key_id: Annotated[str, typer.Argument(help="Identifiant de la clé (colonne « clé » de keys list).")]) -> None:
     """Révoquer une clé : elle est refusée dès la requête suivante."""
     from matching import access
-    from matching.store import Store
 
-    store = Store(settings().database_url)
-    try:
+    with _store() as store:
         info = access.revoke_key(store, key_id)
-    except MaillageError as exc:
-        raise _fail(str(exc)) from None
-    finally:
-        store.dispose()
     out.print(f"Clé {info.key_id} révoquée ({info.role.value}, {info.territory_id}).")
 
 
