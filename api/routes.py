@@ -141,8 +141,7 @@ def put_project(
     responses=ERR,
 )
 def get_project(territory_id: TerritoryId, project_id: EntityId, rec: Rec, who: Anyone) -> Project:
-    access.check_project(who, rec, territory_id, project_id)
-    return rec.get_project(territory_id, project_id)
+    return access.check_project(who, rec, territory_id, project_id)
 
 
 @router.delete(

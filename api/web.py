@@ -27,6 +27,7 @@ import json
 import secrets
 import uuid
 from collections.abc import Callable, Coroutine
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import quote, unquote, urlsplit
@@ -479,29 +480,24 @@ SearchText = Annotated[str, Query(max_length=4000)]
 StageParam = Annotated[Literal["", "idee", "test", "financement", "lancement", "croissance"], Query()]
 
 
+@dataclass
+class SearchQuery:
+    """The search form's fields (the page and its results part take the same ones)."""
+
+    text: SearchText = ""
+    target: SearchTarget | None = None
+    stage: StageParam = ""
+
+
 @router.get("/search")
-def search_page(
-    request: Request,
-    rec: Rec,
-    who: Viewer,
-    text: SearchText = "",
-    target: SearchTarget | None = None,
-    stage: StageParam = "",
-) -> HTMLResponse:
-    return render(request, "search.html", who, **_search_context(who, rec, text, target, stage))
+def search_page(request: Request, rec: Rec, who: Viewer, q: Annotated[SearchQuery, Depends()]) -> HTMLResponse:
+    return render(request, "search.html", who, **_search_context(who, rec, q.text, q.target, q.stage))
 
 
 @router.get("/search/results")
-def search_results(
-    request: Request,
-    rec: Rec,
-    who: Viewer,
-    text: SearchText = "",
-    target: SearchTarget | None = None,
-    stage: StageParam = "",
-) -> HTMLResponse:
+def search_results(request: Request, rec: Rec, who: Viewer, q: Annotated[SearchQuery, Depends()]) -> HTMLResponse:
     """The results part of the search page alone (the page's script fetches it as one types)."""
-    return render(request, "_results.html", who, **_search_context(who, rec, text, target, stage))
+    return render(request, "_results.html", who, **_search_context(who, rec, q.text, q.target, q.stage))
 
 
 # -- actions ------------------------------------------------------------------------------------------

@@ -31,7 +31,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import hashlib
-import hmac
+import re
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -40,7 +40,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
-from matching.domain import ID_PATTERN, FeedbackEvent, Member
+from matching.domain import ID_PATTERN, FeedbackEvent, Member, Project
 from matching.errors import InvalidRequest, MaillageError, NotFound
 from matching.store import ApiKeyRow, Store
 
@@ -126,8 +126,6 @@ def create_key(
     store: Store, territory_id: str, role: Role | str, subject: str | None = None, label: str = ""
 ) -> tuple[str, KeyInfo]:
     """Create a key; returns the key (shown once) and what is stored about it."""
-    import re
-
     role = Role(role)
     if not re.match(ID_PATTERN, territory_id):
         raise InvalidRequest(f"territoire : identifiant invalide {territory_id!r}")
@@ -181,7 +179,7 @@ def authenticate(store: Store, token: str | None) -> Principal:
     digest = _digest(token)
     with store.read() as tx:
         row = tx.s.scalar(select(ApiKeyRow).where(ApiKeyRow.secret_hash == digest))
-    if row is None or not hmac.compare_digest(row.secret_hash, digest):
+    if row is None:  # looked up by the digest of a 256-bit secret: nothing to compare further
         raise Unauthenticated("clé d'API invalide")
     if row.revoked_at is not None:
         raise Unauthenticated("clé d'API révoquée")
@@ -216,11 +214,13 @@ def need_project(rec: Recommender, territory_id: str, need_id: str) -> str:
     return rec._read(lambda tx: tx.get_need(territory_id, need_id)[1])
 
 
-def check_project(p: Principal, rec: Recommender, territory_id: str, project_id: str) -> None:
-    """A holder acts only on the projects whose ``holder`` is their subject (404 if unknown)."""
-    holder = holder_of(rec, territory_id, project_id)
-    if p.role == Role.HOLDER and holder != p.subject:
+def check_project(p: Principal, rec: Recommender, territory_id: str, project_id: str) -> Project:
+    """A holder acts only on the projects whose ``holder`` is their subject (404 if unknown).
+    Returns the project, so that a caller does not read it twice."""
+    project = rec.get_project(territory_id, project_id)
+    if p.role == Role.HOLDER and project.holder != p.subject:
         raise p.deny(f"le projet {project_id!r} n'est pas le vôtre")
+    return project
 
 
 def check_need(p: Principal, rec: Recommender, territory_id: str, need_id: str) -> None:
