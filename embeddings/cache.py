@@ -149,7 +149,10 @@ class CachedEncoder:
                 found = {h: self._queries[h] for h in hashes if h in self._queries}
         rest = [h for h in hashes if h not in found]
         if rest:
-            found.update(self.cache.get_many(key, rest))
+            stored = self.cache.get_many(key, rest)
+            found.update(stored)
+            if kind == "query" and stored:  # a document asked again as a query: keep it at hand
+                self._remember(stored)
         missing = list(dict.fromkeys(t for t, h in zip(texts, hashes, strict=True) if h not in found))
         self.stats["hits"] += len(texts) - sum(1 for h in hashes if h not in found)
         self.stats["misses"] += sum(1 for h in hashes if h not in found)

@@ -154,6 +154,10 @@ class VectorIndex:
             self._present = grown
         self._present[ids] = value
 
+    def contains(self, ids: np.ndarray) -> np.ndarray:
+        """Whether each id of an integer array is stored (a boolean array of the same length)."""
+        return self._known(np.asarray(ids, dtype=np.int64))
+
     def _known(self, ids: np.ndarray) -> np.ndarray:
         inside = (ids >= 0) & (ids < len(self._present))
         out = np.zeros(len(ids), dtype=bool)
@@ -281,21 +285,36 @@ class VectorIndex:
         self, queries: np.ndarray, k: int = 10, *, allowed: Iterable[int] | np.ndarray | None = None
     ) -> list[list[Hit]]:
         """Nearest ids of several query vectors, one list of hits per query."""
+        ids, scores = self.search_arrays(queries, k, allowed=allowed)
+        return [
+            [Hit(int(i), float(s)) for i, s in zip(row_ids.tolist(), row_scores.tolist(), strict=True) if i != -1]
+            for row_ids, row_scores in zip(ids, scores, strict=True)
+        ]
+
+    def search_arrays(
+        self, queries: np.ndarray, k: int = 10, *, allowed: Iterable[int] | np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Nearest ids of several query vectors as arrays: ``(ids, similarities)``, shape (n, k').
+
+        The read path's form of ``search_many`` (no Python object per hit); ``k'`` is ``k``
+        capped by what can be found, and an id of -1 pads a row that found fewer.
+        """
         queries = self._check(queries)
         faiss = self._faiss
+        empty = np.zeros((len(queries), 0), dtype=np.int64), np.zeros((len(queries), 0), dtype=np.float32)
         selector, bitmap = None, None
         if allowed is not None:
             mask = self.allowed_mask(allowed)
             n_allowed = int(mask.sum())
             if n_allowed == 0:
-                return [[] for _ in range(len(queries))]
+                return empty
             k = min(k, n_allowed)
             if n_allowed < len(self):
                 bitmap = np.packbits(mask, bitorder="little")
                 selector = faiss.IDSelectorBitmap(len(bitmap) * 8, faiss.swig_ptr(bitmap))
         k = min(k, len(self))
         if k <= 0:
-            return [[] for _ in range(len(queries))]
+            return empty
         if self.structure == IVF_SQ8:
             params = faiss.SearchParametersIVF(sel=selector, nprobe=self.params["nprobe"])
         else:
@@ -305,10 +324,7 @@ class VectorIndex:
         faiss.omp_set_num_threads(1 if len(queries) < 16 else self._threads)
         scores, ids = self._index.search(queries, k, params=params)
         del bitmap  # the selector points into it: kept alive until here
-        return [
-            [Hit(int(i), float(s)) for i, s in zip(row_ids.tolist(), row_scores.tolist(), strict=True) if i != -1]
-            for row_ids, row_scores in zip(ids, scores, strict=True)
-        ]
+        return ids, scores
 
     def set_nprobe(self, nprobe: int) -> None:
         """Cells visited per search by an ``ivf-sq8`` index (no effect on ``flat``)."""

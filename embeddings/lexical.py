@@ -40,7 +40,7 @@ class LexicalIndex:
         self._tokens: dict[int, list[str]] = {}
         self._retriever = None
         self._order: np.ndarray = np.zeros(0, dtype=np.int64)
-        self._pos: dict[int, int] = {}
+        self._pos = np.zeros(0, dtype=np.int64)  # by id: position in _order, -1 if absent
         self._dirty = True
         self._lock = threading.Lock()
 
@@ -66,7 +66,8 @@ class LexicalIndex:
             if not self._dirty:
                 return
             self._order = np.array(sorted(self._tokens), dtype=np.int64)
-            self._pos = {int(i): p for p, i in enumerate(self._order)}
+            self._pos = np.full(int(self._order.max()) + 1 if len(self._order) else 0, -1, dtype=np.int64)
+            self._pos[self._order] = np.arange(len(self._order))
             if len(self._order):
                 retriever = bm25s.BM25(k1=self.k1, b=self.b)
                 # an empty document would break bm25s: give it a token no query can produce
@@ -80,41 +81,68 @@ class LexicalIndex:
         """Analyzed query, each term once (a repeated word does not count twice)."""
         return list(dict.fromkeys(self.analyzer(text)))
 
-    def scores(self, text: str, ids: Iterable[int]) -> np.ndarray:
-        """BM25 score of the text against each id (0 for unknown ids)."""
-        ids = list(ids)
+    def query(self, text: str) -> Scored | None:
+        """BM25 of the text against every document (one pass), or None when nothing can match."""
         if self._dirty:
             self._build()
         tokens = self.query_tokens(text)
-        if self._retriever is None or not tokens or not ids:
-            return np.zeros(len(ids), dtype=np.float32)
-        all_scores = self._retriever.get_scores(tokens)
-        return np.array([all_scores[self._pos[i]] if i in self._pos else 0.0 for i in ids], dtype=np.float32)
+        if self._retriever is None or not tokens:
+            return None
+        return Scored(self._order, self._pos, np.asarray(self._retriever.get_scores(tokens), dtype=np.float32))
+
+    def scores(self, text: str, ids: Iterable[int]) -> np.ndarray:
+        """BM25 score of the text against each id (0 for unknown ids)."""
+        arr = np.fromiter((int(i) for i in ids), dtype=np.int64) if not isinstance(ids, np.ndarray) else ids
+        scored = self.query(text) if len(arr) else None
+        return scored.of(arr) if scored is not None else np.zeros(len(arr), dtype=np.float32)
 
     def search(self, text: str, k: int = 10, *, allowed: Iterable[int] | np.ndarray | None = None) -> list[Hit]:
         """Best ids for the text by BM25 (only those with a positive score), best first.
 
         ``allowed``: ids, or a boolean array by id.
         """
-        if self._dirty:
-            self._build()
-        tokens = self.query_tokens(text)
-        if self._retriever is None or not tokens or k <= 0:
+        scored = self.query(text) if k > 0 else None
+        if scored is None:
             return []
-        scores = np.asarray(self._retriever.get_scores(tokens), dtype=np.float32)
+        ids, scores = scored.top(k, allowed=allowed)
+        return [Hit(int(i), float(s)) for i, s in zip(ids.tolist(), scores.tolist(), strict=True)]
+
+
+class Scored:
+    """The BM25 scores of one query against every document of a ``LexicalIndex``."""
+
+    def __init__(self, order: np.ndarray, pos: np.ndarray, scores: np.ndarray) -> None:
+        self._order, self._pos, self.scores = order, pos, scores
+
+    def of(self, ids: np.ndarray) -> np.ndarray:
+        """The score of each id of an integer array (0 for unknown ids)."""
+        ids = np.asarray(ids, dtype=np.int64)
+        pos = np.full(len(ids), -1, dtype=np.int64)
+        inside = (ids >= 0) & (ids < len(self._pos))
+        pos[inside] = self._pos[ids[inside]]
+        out = np.zeros(len(ids), dtype=np.float32)
+        known = pos >= 0
+        out[known] = self.scores[pos[known]]
+        return out
+
+    def top(self, k: int, *, allowed: Iterable[int] | np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """The ``k`` best ids with a positive score and their scores, best first (arrays)."""
+        scores = self.scores
         if isinstance(allowed, np.ndarray) and allowed.dtype == bool:  # a mask by id
             inside = self._order < len(allowed)
             mask = np.zeros(len(scores), dtype=bool)
             mask[inside] = allowed[self._order[inside]]
             scores = np.where(mask, scores, 0.0)
         elif allowed is not None:
+            arr = allowed if isinstance(allowed, np.ndarray) else np.fromiter((int(i) for i in allowed), dtype=np.int64)
+            arr = arr[(arr >= 0) & (arr < len(self._pos))]
             mask = np.zeros(len(scores), dtype=bool)
-            pos = [self._pos[i] for i in allowed if i in self._pos]
-            mask[pos] = True
+            pos = self._pos[arr]
+            mask[pos[pos >= 0]] = True
             scores = np.where(mask, scores, 0.0)
         k = min(k, int((scores > 0).sum()))
-        if k == 0:
-            return []
+        if k <= 0:
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
         top = np.argpartition(-scores, k - 1)[:k]
         top = top[np.argsort(-scores[top], kind="stable")]
-        return [Hit(int(self._order[p]), float(scores[p])) for p in top]
+        return self._order[top], scores[top]

@@ -31,9 +31,10 @@ from embeddings.lexical import LexicalIndex
 from matching import filters, scoring
 from matching import store as storelib
 from matching import text as textlib
+from matching.columns import MemberColumns, NeedColumns
 from matching.domain import PENDING_STATES, FeedbackEvent, Match, Member, Need, Offering, Partner, Project, Stage, Territory
-from matching.errors import InvalidRequest
-from matching.retrieval import Candidate, retrieve
+from matching.errors import InvalidRequest, NotFound
+from matching.retrieval import Candidate, Pool, retrieve
 from matching.scoring import Weights
 from matching.settings import Settings
 from matching.store import INDEXED_KINDS, ROW_OF_KIND, MemberRow, NeedRow, OfferingRow, PartnerRow, ProjectRow, Store, Tx
@@ -95,6 +96,11 @@ class Recommender:
         self._needs: dict[int, tuple[Need, str, dict[str, Any]]] = {}
         self._open_needs: dict[tuple[int, dt.date], np.ndarray] = {}
         self._projects: dict[int, Project] = {}
+        # the same, as column arrays for scoring whole pools (matching.columns)
+        self._member_cols: dict[int, MemberColumns] = {}
+        self._need_cols: dict[tuple[int, dt.date], NeedColumns] = {}
+        self._need_pks: dict[int, dict[str, int]] = {}  # territory pk -> need external id -> pk
+        self._tpks: dict[str, int] = {}  # territories are never deleted: their pk never changes
 
     # -- setup -------------------------------------------------------------------------
     @property
@@ -412,7 +418,7 @@ class Recommender:
         else:
             for pk in pks:
                 self._members.pop(pk, None)
-        self._available = {}
+        self._available, self._member_cols = {}, {}
 
     def _members_by_pk(self, tx: Tx, pks: list[int]) -> dict[int, Member]:
         """Validated members, from the cache or validated once from their rows."""
@@ -427,7 +433,7 @@ class Recommender:
 
     def _forget_needs(self) -> None:
         """Drop the caches of needs and projects (any project write)."""
-        self._needs, self._open_needs, self._projects = {}, {}, {}
+        self._needs, self._open_needs, self._projects, self._need_cols, self._need_pks = {}, {}, {}, {}, {}
 
     def _projects_by_pk(self, tx: Tx, pks: list[int]) -> dict[int, Project]:
         """Validated projects (without their needs) by pk."""
@@ -480,6 +486,42 @@ class Recommender:
             self._available[tpk] = mask
         return mask
 
+    def _territory_pk(self, tx: Tx, territory_id: str) -> int:
+        pk = self._tpks.get(territory_id)
+        if pk is None:
+            pk = self._tpks[territory_id] = tx.territory_pk(territory_id)
+        return pk
+
+    def _need(self, tx: Tx, tpk: int, need_id: str) -> tuple[int, Need, str, dict[str, Any]]:
+        """A need of the territory by external id: its pk, the need, its project's id and document."""
+        pks = self._need_pks.get(tpk)
+        if pks is None:
+            pks = self._need_pks[tpk] = dict(
+                tx.s.execute(select(NeedRow.ext_id, NeedRow.pk).where(NeedRow.territory_pk == tpk)).all()
+            )  # type: ignore[arg-type]
+        pk = pks.get(need_id)
+        if pk is None:
+            raise NotFound("besoin", need_id)
+        return (pk, *self._needs_by_pk(tx, [pk])[pk])
+
+    def _member_columns(self, tx: Tx, tpk: int) -> MemberColumns:
+        """Column arrays of the territory's suggestible members (dropped with the mask)."""
+        cols = self._member_cols.get(tpk)
+        if cols is None:
+            pks = np.flatnonzero(self._available_mask(tx, tpk)).tolist()
+            cols = self._member_cols[tpk] = MemberColumns(self._members_by_pk(tx, pks))
+        return cols
+
+    def _need_columns(self, tx: Tx, tpk: int) -> NeedColumns:
+        """Column arrays of the territory's open needs of the day (dropped on project writes)."""
+        key = (tpk, dt.date.today())
+        cols = self._need_cols.get(key)
+        if cols is None:
+            pks = np.flatnonzero(self._open_needs_mask(tx, tpk)).tolist()
+            cols = NeedColumns(self._needs_by_pk(tx, pks))
+            self._need_cols = {key: cols} | {k: v for k, v in self._need_cols.items() if k[1] == key[1]}
+        return cols
+
     # -- reads ---------------------------------------------------------------------------
     def _read(self, fn: Callable[[Tx], T]) -> T:
         with self.store.read() as tx:
@@ -504,9 +546,7 @@ class Recommender:
         adapter = self.adapters.get(kind) if kind else None
         return (adapter.apply(vector) if adapter is not None else vector)[0]
 
-    def _candidates(
-        self, kind: str, question: str, query: np.ndarray, text: str, allowed: set[int] | np.ndarray
-    ) -> list[Candidate]:
+    def _candidates(self, kind: str, question: str, query: np.ndarray, text: str, allowed: set[int] | np.ndarray) -> Pool:
         """Hybrid candidates (dense + lexical + feedback) for one question's weights."""
         weights = self.weights.for_question(question)  # type: ignore[arg-type]
         params = self.weights.retrieval
@@ -557,9 +597,9 @@ class Recommender:
         weights = self.weights.for_question("member_for_need")
         policy = self.weights.exposure
         with self.store.read() as tx:
-            tpk = tx.territory_pk(territory_id)
-            need, project_id = tx.get_need(territory_id, need_id)
-            project = tx.get_project(territory_id, project_id)
+            tpk = self._territory_pk(tx, territory_id)
+            _, need, _, pdata = self._need(tx, tpk, need_id)
+            commune, causes = pdata.get("commune"), pdata.get("causes", [])
             need_text = need.full_text()
             allowed = self._available_mask(tx, tpk)
             contacts: dict[str, int] = {}
@@ -574,49 +614,47 @@ class Recommender:
                         dtype=np.int64,
                     )
                     allowed[capped_pks[capped_pks < len(allowed)]] = False
-            cands = self._candidates("member", "member_for_need", self._query_vector(need_text, "member"), need_text, allowed)
-            members = self._members_by_pk(tx, [c.id for c in cands])
-        # the holder does not answer their own call for skills
-        cands = [c for c in cands if members[c.id].id != project.holder]
-        matches, explain = [], {}
-        for cand in cands:
-            member = members[cand.id]
-            comps = cand.components | {
-                "availability": scoring.availability(member.hours_per_week, need.hours_per_week),
-                "place": scoring.place(member, need.remote, project.commune),
-                "load": scoring.load(member),
-            }
-            shared = scoring.causes(member.causes, project.causes)
-            if shared is not None:
-                comps["causes"] = shared
+            pool = self._candidates("member", "member_for_need", self._query_vector(need_text, "member"), need_text, allowed)
+            cols = self._member_columns(tx, tpk)
+            # the holder does not answer their own call for skills
+            holder = cols.pk_of.get(pdata["holder"]) if pdata.get("holder") else None
+            if holder is not None:
+                pool = pool.select(pool.ids != holder)
+            rows = cols.rows(pool.ids)
+            comps = dict(pool.components)
+            comps["availability"] = cols.availability(rows, need.hours_per_week)
+            comps["place"] = cols.place_score(rows, need.remote, commune)
+            comps["load"] = cols.load(rows)
+            comps["causes"], has_causes = cols.causes_share(rows, causes)
             if fair and policy.member_cap > 0:
-                comps["exposure"] = 1.0 - contacts.get(member.id, 0) / policy.member_cap
-            matches.append(
-                Match(
-                    id=member.id,
-                    kind="member",
-                    label=member.display_name,
-                    score=scoring.combine(comps, weights),
-                    breakdown=comps,
-                    reasons=[],
-                )
+                counts = np.zeros(len(cols.ext_ids), dtype=np.int64)
+                for member_id, n in contacts.items():
+                    if member_id in cols.pk_of:
+                        counts[cols.row[cols.pk_of[member_id]]] = n
+                comps["exposure"] = 1.0 - counts[rows] / policy.member_cap
+            scores = scoring.combine_many(comps, weights, {"causes": has_causes})
+            lam = policy.diversity if diversity is None else diversity
+            order = np.lexsort((cols.rank[rows], -np.asarray(scores)))[: max(3 * k, k) if lam > 0 else k]
+            members = self._members_by_pk(tx, pool.ids[order].tolist())
+
+        def match(n: int) -> Match:
+            member = members[int(pool.ids[n])]
+            breakdown = {name: float(values[n]) for name, values in comps.items() if name != "causes" or has_causes[n]}
+            return Match(id=member.id, kind="member", label=member.display_name, score=scores[n], breakdown=breakdown, reasons=[])
+
+        matches = [match(n) for n in order.tolist()]
+        by_id = {m.id: members[int(pool.ids[n])] for m, n in zip(matches, order.tolist(), strict=True)}
+        top = (
+            self._diversify(
+                matches, k, lam, "member", {m.id: int(pool.ids[n]) for m, n in zip(matches, order.tolist(), strict=True)}
             )
-            explain[member.id] = (member, comps)
-
-        def reasons(member: Member, comps: dict[str, float]) -> list[str]:
-            out = scoring.member_reasons(member, need, need_text, project.commune, comps, project.causes)
-            if contacts.get(member.id):
-                out.append(f"déjà sollicité·e {contacts[member.id]} fois ces {policy.window_days} derniers jours")
-            return out
-
-        lam = policy.diversity if diversity is None else diversity
-        if lam > 0:
-            pks = {m.id: c.id for m, c in zip(matches, cands, strict=True)}
-            top = self._diversify(matches, k, lam, "member", pks)
-        else:
-            top = self._rank(matches, k)
+            if lam > 0
+            else matches
+        )
         for m in top:  # reasons only for what is returned: they cost more than the score
-            m.reasons = reasons(*explain[m.id])
+            m.reasons = scoring.member_reasons(by_id[m.id], need, need_text, commune, m.breakdown, causes)
+            if contacts.get(m.id):
+                m.reasons.append(f"déjà sollicité·e {contacts[m.id]} fois ces {policy.window_days} derniers jours")
         return top
 
     def _diversify(self, matches: list[Match], k: int, lam: float, kind: str, pks: dict[str, int]) -> list[Match]:
@@ -703,7 +741,7 @@ class Recommender:
         text = " ".join(queries)
         if len(allowed) > self.weights.retrieval.pool:  # large catalogues: hybrid pre-selection first
             full = self._query_vector(project.text())
-            allowed = {c.id for c in self._candidates("offering", "offering_for_project", full, text, allowed)}
+            allowed = set(self._candidates("offering", "offering_for_project", full, text, allowed).ids.tolist())
         ids = sorted(allowed)
         if not ids:
             return []
@@ -786,7 +824,7 @@ class Recommender:
                 continue
             with self._lock:
                 query = self.indexes["offering"].vector(off_pks[off.id])
-            for cand in self._candidates("project", "project_for_partner", query, off.full_text(), allowed):
+            for cand in self._candidates("project", "project_for_partner", query, off.full_text(), allowed).candidates():
                 comps = cand.components | {"stage": scoring.stage_fit(off.stages, projects[cand.id].stage)}
                 score = scoring.combine(comps, weights)
                 if cand.id not in best or score > best[cand.id][0]:
@@ -813,35 +851,35 @@ class Recommender:
             tpk = tx.territory_pk(territory_id)
             member = tx.get_member(territory_id, member_id)
             text = member.text()
-            cands = self._candidates(
+            pool = self._candidates(
                 "need", "need_for_member", self._query_vector(text, "need"), text, self._open_needs_mask(tx, tpk)
             )
-            needs = self._needs_by_pk(tx, [c.id for c in cands])
-        scored = []
-        for cand in cands:
-            need, project_id, pdata = needs[cand.id]
-            comps = cand.components | {
-                "availability": scoring.availability(member.hours_per_week, need.hours_per_week),
-                "place": scoring.place(member, need.remote, pdata.get("commune")),
-            }
-            shared = scoring.causes(member.causes, pdata.get("causes", []))
-            if shared is not None:
-                comps["causes"] = shared
-            scored.append((scoring.combine(comps, weights), need, project_id, pdata, comps))
-        # the same order as _rank, but Match objects (and reasons) only for what is returned
-        scored.sort(key=lambda t: (-t[0], t[1].id))
-        return [
-            Match(
-                id=need.id,
-                kind="need",
-                label=f"{need.title} ({pdata['title']})",
-                score=score,
-                breakdown=comps,
-                reasons=scoring.need_reasons(member, need, pdata["title"], comps),
-                parent_id=project_id,
+            cols = self._need_columns(tx, tpk)
+            rows = cols.rows(pool.ids)
+            comps = dict(pool.components)
+            comps["availability"] = cols.availability(rows, member.hours_per_week)
+            comps["place"] = cols.place_score(rows, member)
+            comps["causes"], has_causes = cols.causes_share(rows, member.causes)
+            scores = scoring.combine_many(comps, weights, {"causes": has_causes})
+            # the same order as _rank, but Match objects (and reasons) only for what is returned
+            order = np.lexsort((cols.rank[rows], -np.asarray(scores)))[:k].tolist()
+            needs = self._needs_by_pk(tx, [int(pool.ids[n]) for n in order])
+        out = []
+        for n in order:
+            need, project_id, pdata = needs[int(pool.ids[n])]
+            breakdown = {name: float(values[n]) for name, values in comps.items() if name != "causes" or has_causes[n]}
+            out.append(
+                Match(
+                    id=need.id,
+                    kind="need",
+                    label=f"{need.title} ({pdata['title']})",
+                    score=scores[n],
+                    breakdown=breakdown,
+                    reasons=scoring.need_reasons(member, need, pdata["title"], breakdown),
+                    parent_id=project_id,
+                )
             )
-            for score, need, project_id, pdata, comps in scored[:k]
-        ]
+        return out
 
     def search_text(
         self, territory_id: str, text: str, target: Target, *, stage: Stage | None = None, k: int = 10
@@ -862,7 +900,7 @@ class Recommender:
                 allowed = filters.offerings_at(tx, tpk, {stage} if stage else None)
             else:
                 allowed = filters.projects_at(tx, tpk, {stage} if stage else None)
-            cands = self._candidates(kind, "free_text", self._query_vector(text, kind), text, allowed)
+            cands = self._candidates(kind, "free_text", self._query_vector(text, kind), text, allowed).candidates()
             rows = tx.rows_by_pk(kind, [c.id for c in cands])
             parents = {pk: _parent(kind, r) for pk, r in rows.items()}
         matches, texts = [], {}

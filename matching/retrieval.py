@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from embeddings import Hit, VectorIndex
+from embeddings import VectorIndex
 from embeddings.lexical import LexicalIndex
 
 
@@ -27,6 +27,32 @@ from embeddings.lexical import LexicalIndex
 class Candidate:
     id: int
     components: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass
+class Pool:
+    """Candidates as arrays: ``ids`` (int64) and one float32 array per component, aligned.
+
+    The read path scores a whole pool at once (``scoring.combine_many``) and builds Python
+    objects only for what it returns.
+    """
+
+    ids: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    components: dict[str, np.ndarray] = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def select(self, which: np.ndarray) -> Pool:
+        """The candidates at these positions (an index array or a boolean mask)."""
+        return Pool(self.ids[which], {name: values[which] for name, values in self.components.items()})
+
+    def row(self, n: int) -> dict[str, float]:
+        """The components of the candidate at position ``n``, as Python floats."""
+        return {name: float(values[n]) for name, values in self.components.items()}
+
+    def candidates(self) -> list[Candidate]:
+        return [Candidate(int(i), self.row(n)) for n, i in enumerate(self.ids.tolist())]
 
 
 def retrieve(
@@ -39,26 +65,30 @@ def retrieve(
     pool: int,
     weights: dict[str, float],
     feedback_top: int = 3,
-) -> list[Candidate]:
+) -> Pool:
     """Candidates with their ``semantic``, ``lexical`` and ``neighbours`` components.
 
-    ``allowed``: ids, or a boolean array by id (see ``VectorIndex.search``). Only the components that have a weight in ``weights`` are computed.
+    ``allowed``: ids, or a boolean array by id (see ``VectorIndex.search``). Only the
+    components that have a weight in ``weights`` are computed. The dense hits come first,
+    best first, then the lexical ones the dense channel did not find, best first.
     """
-    dense: list[Hit] = index.search(query_vector, pool, allowed=allowed)
-    cos = {h.id: h.similarity for h in dense}
+    dense_ids, dense_sims = index.search_arrays(np.atleast_2d(query_vector), pool, allowed=allowed)
+    found = dense_ids[0] != -1
+    ids, cos = dense_ids[0][found], dense_sims[0][found]
     use_lexical = lexical is not None and weights.get("lexical", 0) > 0
-    if use_lexical:
-        extra = [h.id for h in lexical.search(query_text, pool, allowed=allowed) if h.id not in cos and h.id in index]  # type: ignore[union-attr]
-        if extra:
-            for i, sim in zip(extra, (index.vectors(extra) @ query_vector).tolist(), strict=True):
-                cos[i] = float(sim)
-    ids = list(cos)
-    if not ids:
-        return []
-    semantic = np.clip(np.array([cos[i] for i in ids], dtype=np.float32), 0.0, 1.0)
+    scored = lexical.query(query_text) if use_lexical else None  # type: ignore[union-attr]
+    if scored is not None:
+        lex_ids, _ = scored.top(pool, allowed=allowed)
+        extra = lex_ids[~np.isin(lex_ids, ids) & index.contains(lex_ids)]
+        if len(extra):
+            ids = np.concatenate([ids, extra])
+            cos = np.concatenate([cos, index.vectors(extra) @ np.asarray(query_vector, dtype=np.float32).ravel()])
+    if not len(ids):
+        return Pool()
+    semantic = np.clip(cos.astype(np.float32, copy=False), 0.0, 1.0)
     comps: dict[str, np.ndarray] = {"semantic": semantic}
     if use_lexical:
-        bm = lexical.scores(query_text, ids)  # type: ignore[union-attr]
+        bm = scored.of(ids) if scored is not None else np.zeros(len(ids), dtype=np.float32)
         comps["lexical"] = bm / bm.max() if bm.max() > 0 else np.zeros_like(bm)
     w_nb = weights.get("neighbours", 0.0)
     if w_nb > 0 and feedback_top > 0 and len(ids) > 1:
@@ -69,4 +99,4 @@ def retrieve(
         w = w / w.sum() if w.sum() > 0 else np.full(len(top), 1.0 / len(top))
         vectors = index.vectors(ids)
         comps["neighbours"] = np.clip((vectors @ vectors[top].T) @ w, 0.0, 1.0).astype(np.float32)
-    return [Candidate(i, {name: float(values[n]) for name, values in comps.items()}) for n, i in enumerate(ids)]
+    return Pool(ids.astype(np.int64, copy=False), comps)

@@ -20,6 +20,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
+import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from matching import text as textlib
@@ -130,6 +131,32 @@ def combine(components: dict[str, float], weights: dict[str, float]) -> float:
     return round(min(1.0, max(0.0, value)), 6)
 
 
+def combine_many(
+    components: dict[str, np.ndarray], weights: dict[str, float], present: dict[str, np.ndarray] | None = None
+) -> list[float]:
+    """``combine`` of every row at once, with the same arithmetic and the same result.
+
+    Args:
+        components: one array per component, aligned (a pool of candidates).
+        present: for a component that some rows lack (e.g. ``causes``), a boolean array
+            of the rows that have it; the others are scored as if it were absent.
+
+    Sums run in float64 in the order of ``components``, as ``combine`` does, and each
+    total is rounded by Python's ``round``: the two functions agree to the last bit.
+    """
+    present = present or {}
+    n = len(next(iter(components.values()))) if components else 0
+    num, total = np.zeros(n), np.zeros(n)
+    for name, values in components.items():
+        w = weights.get(name, 0.0)
+        term, weight = w * np.asarray(values, dtype=np.float64), np.full(n, float(w))
+        if name in present:
+            term, weight = np.where(present[name], term, 0.0), np.where(present[name], weight, 0.0)
+        num, total = num + term, total + weight
+    value = np.clip(np.divide(num, total, out=np.zeros(n), where=total > 0), 0.0, 1.0)
+    return [round(v, 6) if t > 0 else 0.0 for v, t in zip(value.tolist(), total.tolist(), strict=True)]
+
+
 # -- components ---------------------------------------------------------------------
 
 
@@ -164,12 +191,13 @@ def causes(member_causes: list[str], project_causes: list[str]) -> float | None:
     """Share of the project's causes the member cares about (None if either list is empty)."""
     if not member_causes or not project_causes:
         return None
-    wanted = {_cause_key(c) for c in project_causes}
-    return len(wanted & {_cause_key(c) for c in member_causes}) / len(wanted)
+    wanted = {cause_key(c) for c in project_causes}
+    return len(wanted & {cause_key(c) for c in member_causes}) / len(wanted)
 
 
 @lru_cache(maxsize=4096)  # causes come from a short vocabulary; called per candidate per request
-def _cause_key(cause: str) -> str:
+def cause_key(cause: str) -> str:
+    """How causes are compared: without accents nor case."""
     return textlib.strip_accents(cause).lower()
 
 

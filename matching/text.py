@@ -212,13 +212,18 @@ _STOP_PLAIN = frozenset(strip_accents(w) for w in STOPWORDS)
 
 def tokens(text: str) -> list[str]:
     """Lower-cased words without elisions and stop words (surface forms, accents kept)."""
+    return list(_tokens(text))
+
+
+@lru_cache(maxsize=50_000)  # the read path explains the same profiles and needs again and again
+def _tokens(text: str) -> tuple[str, ...]:
     text = _ELISION.sub(" ", text.lower())
-    out = []
-    for word in _WORD.findall(text):
-        for part in word.split("-"):
-            if len(part) > 1 and strip_accents(part) not in _STOP_PLAIN:
-                out.append(part)
-    return out
+    return tuple(part for word in _WORD.findall(text) for part in word.split("-") if len(part) > 1 and not _is_stop(part))
+
+
+@lru_cache(maxsize=200_000)
+def _is_stop(word: str) -> bool:
+    return strip_accents(word) in _STOP_PLAIN
 
 
 @lru_cache(maxsize=200_000)
@@ -250,15 +255,20 @@ def lexical_key(word: str) -> str:
 
 
 def keys(text: str) -> set[str]:
-    return {lexical_key(t) for t in tokens(text)}
+    return set(_keys(text))
+
+
+@lru_cache(maxsize=50_000)
+def _keys(text: str) -> frozenset[str]:
+    return frozenset(lexical_key(t) for t in _tokens(text))
 
 
 def shared_words(query: str, candidate: str, limit: int = 3) -> list[str]:
     """Words of ``candidate`` (surface form) that also occur, stemmed, in ``query``."""
-    wanted = keys(query)
+    wanted = _keys(query)
     seen: set[str] = set()
     out: list[str] = []
-    for tok in tokens(candidate):
+    for tok in _tokens(candidate):
         s = lexical_key(tok)
         if s in wanted and s not in seen:
             seen.add(s)
@@ -270,7 +280,7 @@ def shared_words(query: str, candidate: str, limit: int = 3) -> list[str]:
 
 def lexical_tokens(text: str) -> list[str]:
     """Tokens of the lexical (BM25) channel (``lexical_key`` of each word), repeats kept."""
-    return [lexical_key(t) for t in tokens(text)]
+    return [lexical_key(t) for t in _tokens(text)]
 
 
 _SENTENCE_END = re.compile(r"(?<=[.!?;])\s+")

@@ -30,7 +30,7 @@ def test_components_in_unit_interval_and_lexical_channel_adds_candidates(use_enc
     q = "tenir la trésorerie"
     weights = {"semantic": 1.0, "lexical": 0.5, "neighbours": 0.3}
     # a dense pool of 1 would miss the lexical match: the union brings it back
-    cands = retrieve(index, lexical, use_encoder.encode([q])[0], q, None, pool=1, weights=weights)
+    cands = retrieve(index, lexical, use_encoder.encode([q])[0], q, None, pool=1, weights=weights).candidates()
     ids = {c.id for c in cands}
     assert 2 in ids and len(ids) >= 2
     for c in cands:
@@ -43,18 +43,20 @@ def test_components_in_unit_interval_and_lexical_channel_adds_candidates(use_enc
 def test_only_weighted_components_and_allowed_ids(use_encoder) -> None:
     index, lexical = build(use_encoder)
     q = "comptabilité"
-    cands = retrieve(index, lexical, use_encoder.encode([q])[0], q, {3, 4}, pool=10, weights={"semantic": 1.0})
+    cands = retrieve(index, lexical, use_encoder.encode([q])[0], q, {3, 4}, pool=10, weights={"semantic": 1.0}).candidates()
     assert {c.id for c in cands} == {3, 4}
     assert all(set(c.components) == {"semantic"} for c in cands)
-    assert retrieve(index, lexical, np.ones(index.dim, np.float32), q, set(), pool=10, weights={"semantic": 1}) == []
+    assert retrieve(index, lexical, np.ones(index.dim, np.float32), q, set(), pool=10, weights={"semantic": 1}).candidates() == []
 
 
 def test_fusion_ranks_the_accountants_first(use_encoder) -> None:
-    from matching.scoring import combine
+    from matching.scoring import combine, combine_many
 
     index, lexical = build(use_encoder)
     q = "quelqu'un pour tenir la trésorerie et les comptes"
     weights = {"semantic": 0.55, "lexical": 0.17, "neighbours": 0.28}
-    cands = retrieve(index, lexical, use_encoder.encode([q])[0], q, None, pool=10, weights=weights)
-    ranked = sorted(cands, key=lambda c: -combine(c.components, weights))
+    pool = retrieve(index, lexical, use_encoder.encode([q])[0], q, None, pool=10, weights=weights)
+    ranked = sorted(pool.candidates(), key=lambda c: -combine(c.components, weights))
     assert {ranked[0].id, ranked[1].id} == {1, 2}
+    # the vectorised fusion of the read path gives the same scores to the last bit
+    assert combine_many(pool.components, weights) == [combine(c.components, weights) for c in pool.candidates()]

@@ -1,0 +1,165 @@
+"""Column arrays of a territory's candidates, for the read path.
+
+A request scores a pool of a few hundred candidates. Doing that one candidate at a time in
+Python (a dict of components each, a weighted sum each) cost more than the vector search
+itself, so the fields the structured components read are kept here as numpy arrays indexed
+by the store's primary key, and the components of a whole pool are computed at once.
+
+The values are those of ``matching.scoring`` to the last bit: the same float64 operations
+in the same order, and the commune distances computed by the same Python function once per
+distinct place (a territory has few).
+
+The recommender builds these columns lazily and drops them on every write that touches
+them (see ``Recommender._member_columns`` and ``_need_columns``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import numpy as np
+
+from matching import scoring
+from matching.domain import Member, Need
+from matching.geo import Communes, proximity
+
+
+def _rank(ext_ids: list[str]) -> np.ndarray:
+    """Position of each external id in sorted order (the tie-break of equal scores)."""
+    order = sorted(range(len(ext_ids)), key=ext_ids.__getitem__)
+    rank = np.empty(len(ext_ids), dtype=np.int64)
+    rank[order] = np.arange(len(ext_ids))
+    return rank
+
+
+class _Causes:
+    """A boolean matrix (row, cause key): which rows name which causes."""
+
+    def __init__(self, lists: list[list[str]]) -> None:
+        self.vocabulary: dict[str, int] = {}
+        keys = [{scoring.cause_key(c) for c in causes} for causes in lists]
+        for row in keys:
+            for key in sorted(row):
+                self.vocabulary.setdefault(key, len(self.vocabulary))
+        self.matrix = np.zeros((len(lists), max(1, len(self.vocabulary))), dtype=bool)
+        for n, row in enumerate(keys):
+            self.matrix[n, [self.vocabulary[k] for k in row]] = True
+        self.count = np.fromiter((len(row) for row in keys), dtype=np.int64, count=len(keys))
+
+    def columns(self, causes: Iterable[str]) -> tuple[list[int], int]:
+        """The matrix columns of a list of causes (those nobody names have none), and how many distinct keys it has."""
+        keys = {scoring.cause_key(c) for c in causes}
+        return [self.vocabulary[k] for k in keys if k in self.vocabulary], len(keys)
+
+
+class MemberColumns:
+    """The fields of the suggestible members of a territory that the scores read, by pk."""
+
+    def __init__(self, members: dict[int, Member]) -> None:
+        pks = np.fromiter(members, dtype=np.int64, count=len(members))
+        size = int(pks.max()) + 1 if len(pks) else 0
+        self.row = np.full(size, -1, dtype=np.int64)  # pk -> row
+        self.row[pks] = np.arange(len(pks))
+        ms = list(members.values())
+        self.ext_ids = [m.id for m in ms]
+        self.pk_of = dict(zip(self.ext_ids, pks.tolist(), strict=True))
+        self.rank = _rank(self.ext_ids)
+        self.hours = np.fromiter((m.hours_per_week for m in ms), dtype=np.float64, count=len(ms))
+        self.remote_ok = np.fromiter((m.remote_ok for m in ms), dtype=bool, count=len(ms))
+        self.max_engagements = np.fromiter((m.max_engagements for m in ms), dtype=np.int64, count=len(ms))
+        self.active = np.fromiter((m.active_engagements for m in ms), dtype=np.int64, count=len(ms))
+        places: dict[tuple[str | None, str | None], int] = {}
+        self.place = np.fromiter(
+            (places.setdefault((m.commune, m.postcode), len(places)) for m in ms), dtype=np.int64, count=len(ms)
+        )
+        self.places = list(places)
+        self.causes = _Causes([m.causes for m in ms])
+        self._proximity: dict[tuple[int, str | None], float] = {}
+
+    def rows(self, pks: np.ndarray) -> np.ndarray:
+        return self.row[pks]
+
+    def availability(self, rows: np.ndarray, asked_hours: float) -> np.ndarray:
+        """``scoring.availability`` of each row for the hours a need asks."""
+        if asked_hours <= 0:
+            return np.ones(len(rows))
+        return np.minimum(1.0, self.hours[rows] / asked_hours)
+
+    def place_score(self, rows: np.ndarray, need_remote: bool, commune: str | None) -> np.ndarray:
+        """``scoring.place`` of each row for a need (remote or not) of a project in ``commune``."""
+        distinct, inverse = np.unique(self.place[rows], return_inverse=True)
+        values = np.array([self._place_proximity(p, commune) for p in distinct.tolist()], dtype=np.float64)[inverse]
+        if need_remote:
+            values[self.remote_ok[rows]] = 1.0
+        return values
+
+    def _place_proximity(self, place: int, commune: str | None) -> float:
+        value = self._proximity.get((place, commune))
+        if value is None:
+            member_commune, postcode = self.places[place]
+            distance = Communes.default().distance_km(member_commune, commune, postcode_a=postcode)
+            value = self._proximity[(place, commune)] = proximity(distance)
+        return value
+
+    def load(self, rows: np.ndarray) -> np.ndarray:
+        """``scoring.load`` of each row."""
+        maximum = self.max_engagements[rows]
+        share = np.divide(self.active[rows], maximum, out=np.zeros(len(rows)), where=maximum > 0)
+        return np.where(maximum > 0, np.maximum(0.0, 1.0 - share), 0.0)
+
+    def causes_share(self, rows: np.ndarray, project_causes: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        """``scoring.causes`` of each row and whether it is defined (both lists non-empty)."""
+        columns, wanted = self.causes.columns(project_causes)
+        present = self.causes.count[rows] > 0 if wanted else np.zeros(len(rows), dtype=bool)
+        if not wanted:
+            return np.zeros(len(rows)), present
+        shared = self.causes.matrix[np.ix_(rows, columns)].sum(axis=1) if columns else np.zeros(len(rows), dtype=np.int64)
+        return shared / wanted, present
+
+
+class NeedColumns:
+    """The fields of the open needs of a territory that the scores read, by pk."""
+
+    def __init__(self, needs: dict[int, tuple[Need, str, dict[str, Any]]]) -> None:
+        pks = np.fromiter(needs, dtype=np.int64, count=len(needs))
+        size = int(pks.max()) + 1 if len(pks) else 0
+        self.row = np.full(size, -1, dtype=np.int64)
+        self.row[pks] = np.arange(len(pks))
+        items = list(needs.values())
+        self.rank = _rank([need.id for need, _, _ in items])
+        self.hours = np.fromiter((need.hours_per_week for need, _, _ in items), dtype=np.float64, count=len(items))
+        self.remote = np.fromiter((need.remote for need, _, _ in items), dtype=bool, count=len(items))
+        communes: dict[str | None, int] = {}
+        self.commune = np.fromiter(
+            (communes.setdefault(pdata.get("commune"), len(communes)) for _, _, pdata in items), dtype=np.int64, count=len(items)
+        )
+        self.communes = list(communes)
+        self.causes = _Causes([pdata.get("causes", []) for _, _, pdata in items])
+
+    def rows(self, pks: np.ndarray) -> np.ndarray:
+        return self.row[pks]
+
+    def availability(self, rows: np.ndarray, offered_hours: float) -> np.ndarray:
+        """``scoring.availability`` of a member's hours for each need."""
+        asked = self.hours[rows]
+        share = np.divide(offered_hours, asked, out=np.ones(len(rows)), where=asked > 0)
+        return np.where(asked > 0, np.minimum(1.0, share), 1.0)
+
+    def place_score(self, rows: np.ndarray, member: Member) -> np.ndarray:
+        """``scoring.place`` of a member for each need (its project's commune)."""
+        distinct, inverse = np.unique(self.commune[rows], return_inverse=True)
+        values = np.array(
+            [proximity(scoring.member_distance_km(member, self.communes[c])) for c in distinct.tolist()], dtype=np.float64
+        )[inverse]
+        if member.remote_ok:
+            values[self.remote[rows]] = 1.0
+        return values
+
+    def causes_share(self, rows: np.ndarray, member_causes: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        """``scoring.causes`` of a member for each need (its project's causes) and whether it is defined."""
+        columns, has = self.causes.columns(member_causes)
+        wanted = self.causes.count[rows]
+        present = (wanted > 0) & bool(has)
+        shared = self.causes.matrix[np.ix_(rows, columns)].sum(axis=1) if columns else np.zeros(len(rows), dtype=np.int64)
+        return np.divide(shared, wanted, out=np.zeros(len(rows)), where=wanted > 0), present

@@ -1,0 +1,124 @@
+"""The column arrays of the read path give the scores of ``matching.scoring`` to the last bit."""
+
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from matching import scoring
+from matching.columns import MemberColumns, NeedColumns
+from matching.domain import Member, Need
+from matching.scoring import combine, combine_many
+
+COMMUNES = [None, "Sceaux", "Bourg-la-Reine", "Antony", "Châtenay-Malabry", "Paris", "Lyon", "Nulle-Part"]
+POSTCODES = [None, "92330", "92340", "75005", "99999"]
+CAUSES = ["Solidarité", "solidarite", "Éducation", "Sport", "Culture", "Environnement"]
+
+members = st.builds(
+    lambda i, hours, commune, postcode, remote, causes, max_e, active: Member(
+        id=f"m{i:03d}",
+        display_name="A.",
+        skills="comptable",
+        hours_per_week=hours,
+        commune=commune,
+        postcode=postcode,
+        remote_ok=remote,
+        causes=causes,
+        max_engagements=max_e,
+        active_engagements=active,
+    ),
+    st.integers(0, 999),
+    st.sampled_from([0, 0.5, 1, 2, 3.5, 8, 80]),
+    st.sampled_from(COMMUNES),
+    st.sampled_from(POSTCODES),
+    st.booleans(),
+    st.lists(st.sampled_from(CAUSES), max_size=3),
+    st.integers(0, 4),
+    st.integers(0, 5),
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(members, min_size=1, max_size=12, unique_by=lambda m: m.id),
+    st.sampled_from([0, 1, 2.5, 4, 10]),
+    st.booleans(),
+    st.sampled_from(COMMUNES),
+    st.lists(st.sampled_from(CAUSES), max_size=3),
+)
+def test_member_columns_match_the_scalar_components(ms, asked, remote, commune, project_causes) -> None:
+    by_pk = {3 * n + 1: m for n, m in enumerate(ms)}  # pks with gaps, as in a store
+    cols = MemberColumns(by_pk)
+    pks = np.array(list(by_pk)[::-1], dtype=np.int64)
+    rows = cols.rows(pks)
+    got_causes, present = cols.causes_share(rows, project_causes)
+    for n, pk in enumerate(pks.tolist()):
+        m = by_pk[pk]
+        assert cols.availability(rows, asked)[n] == scoring.availability(m.hours_per_week, asked)
+        assert cols.place_score(rows, remote, commune)[n] == scoring.place(m, remote, commune)
+        assert cols.load(rows)[n] == scoring.load(m)
+        expected = scoring.causes(m.causes, project_causes)
+        assert bool(present[n]) == (expected is not None)
+        if expected is not None:
+            assert got_causes[n] == expected
+        assert cols.ext_ids[rows[n]] == m.id and cols.pk_of[m.id] == pk
+    # rank orders the external ids
+    assert [cols.ext_ids[r] for r in np.argsort(cols.rank)] == sorted(m.id for m in ms)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from([0, 1, 3, 12]),
+            st.booleans(),
+            st.sampled_from(COMMUNES),
+            st.lists(st.sampled_from(CAUSES), max_size=3),
+        ),
+        min_size=1,
+        max_size=10,
+    ),
+    members,
+)
+def test_need_columns_match_the_scalar_components(needs, member) -> None:
+    by_pk = {
+        10 + n: (
+            Need(id=f"n{n}", title="Trésorerie", hours_per_week=h, remote=r),
+            f"p{n}",
+            {"commune": c, "causes": causes, "title": "P"},
+        )
+        for n, (h, r, c, causes) in enumerate(needs)
+    }
+    cols = NeedColumns(by_pk)
+    rows = cols.rows(np.array(list(by_pk), dtype=np.int64))
+    availability, place = cols.availability(rows, member.hours_per_week), cols.place_score(rows, member)
+    got_causes, present = cols.causes_share(rows, member.causes)
+    for n, (need, _, pdata) in enumerate(by_pk.values()):
+        assert availability[n] == scoring.availability(member.hours_per_week, need.hours_per_week)
+        assert place[n] == scoring.place(member, need.remote, pdata["commune"])
+        expected = scoring.causes(member.causes, pdata["causes"])
+        assert bool(present[n]) == (expected is not None)
+        if expected is not None:
+            assert got_causes[n] == expected
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.lists(st.floats(0, 1, width=32), min_size=1, max_size=30),
+    st.dictionaries(
+        st.sampled_from(["semantic", "lexical", "place", "causes"]), st.sampled_from([0, 0.05, 0.17, 1, 3]), min_size=1
+    ),
+    st.randoms(use_true_random=False),
+)
+def test_combine_many_is_combine_of_each_row(values, weights, rnd) -> None:
+    n = len(values)
+    comps = {
+        "semantic": np.array(values, dtype=np.float32),
+        "lexical": np.array(values[::-1], dtype=np.float32),
+        "place": np.array([rnd.random() for _ in range(n)]),
+        "causes": np.array([rnd.choice([0, 1 / 3, 0.5, 1]) for _ in range(n)]),
+    }
+    present = np.array([rnd.random() < 0.5 for _ in range(n)])
+    rows = [{name: float(v[i]) for name, v in comps.items() if name != "causes" or present[i]} for i in range(n)]
+    assert combine_many(comps, weights, {"causes": present}) == [combine(r, weights) for r in rows]
