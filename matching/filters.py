@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 
 from sqlalchemy import or_, select
 
@@ -58,12 +59,12 @@ def eligible(offering: Offering, project: Project) -> bool:
 def offerings_for(tx: Tx, territory_pk: int, project: Project, stages: set[Stage]) -> set[int]:
     """Offerings of the territory serving one of ``stages`` for which the project is eligible."""
     rows = tx.s.execute(select(OfferingRow.pk, OfferingRow.data).where(OfferingRow.territory_pk == territory_pk))
-    out = set()
-    for pk, data in rows:
-        off = Offering.model_validate(data)
-        if stages & set(off.stages) and eligible(off, project):
-            out.add(pk)
-    return out
+    return eligible_offerings(((pk, Offering.model_validate(data)) for pk, data in rows), project, stages)
+
+
+def eligible_offerings(offerings: Iterable[tuple[int, Offering]], project: Project, stages: set[Stage]) -> set[int]:
+    """The pks of the offerings serving one of ``stages`` for which the project is eligible."""
+    return {pk for pk, off in offerings if stages & set(off.stages) and eligible(off, project)}
 
 
 def offerings_at(tx: Tx, territory_pk: int, stages: set[Stage] | None) -> set[int]:

@@ -101,6 +101,10 @@ class Recommender:
         self._need_cols: dict[tuple[int, dt.date], NeedColumns] = {}
         self._need_pks: dict[int, dict[str, int]] = {}  # territory pk -> need external id -> pk
         self._tpks: dict[str, int] = {}  # territories are never deleted: their pk never changes
+        self._project_pks: dict[int, dict[str, int]] = {}
+        # per territory: offering pk -> (offering, partner id, partner name); dropped on every write
+        self._catalogue: dict[int, dict[int, tuple[Offering, str, str]]] = {}
+        self._eligible: dict[int, np.ndarray] = {}  # offering pk -> eligible project pks; dropped on every write
 
     # -- setup -------------------------------------------------------------------------
     @property
@@ -122,6 +126,7 @@ class Recommender:
         with self._lock:
             self._forget_members(None)
             self._forget_needs()
+            self._catalogue, self._eligible = {}, {}
             for kind in INDEXED_KINDS:
                 done[kind] = self._open_kind(kind, progress=progress)
                 self._load_lexical(kind)
@@ -301,6 +306,7 @@ class Recommender:
             vectors[kind] = dict(zip(unique, vecs, strict=True))
         with self._lock:
             result, changes = self._transact(fn)
+            self._catalogue, self._eligible = {}, {}  # a handful of rows per territory: cheaper to reload than to track
             if changes.members_written:
                 self._forget_members(changes.members_written)
             if changes.projects_written:
@@ -433,7 +439,8 @@ class Recommender:
 
     def _forget_needs(self) -> None:
         """Drop the caches of needs and projects (any project write)."""
-        self._needs, self._open_needs, self._projects, self._need_cols, self._need_pks = {}, {}, {}, {}, {}
+        self._needs, self._open_needs, self._projects, self._need_cols = {}, {}, {}, {}
+        self._need_pks, self._project_pks = {}, {}
 
     def _projects_by_pk(self, tx: Tx, pks: list[int]) -> dict[int, Project]:
         """Validated projects (without their needs) by pk."""
@@ -503,6 +510,35 @@ class Recommender:
         if pk is None:
             raise NotFound("besoin", need_id)
         return (pk, *self._needs_by_pk(tx, [pk])[pk])
+
+    def _project_pks_of(self, tx: Tx, tpk: int) -> dict[str, int]:
+        """External id -> pk of the territory's projects."""
+        pks = self._project_pks.get(tpk)
+        if pks is None:
+            stmt = select(ProjectRow.ext_id, ProjectRow.pk).where(ProjectRow.territory_pk == tpk)
+            pks = self._project_pks[tpk] = dict(tx.s.execute(stmt).all())  # type: ignore[arg-type]
+        return pks
+
+    def _project(self, tx: Tx, tpk: int, project_id: str) -> Project:
+        """A project of the territory by external id (validated once; without its needs)."""
+        pk = self._project_pks_of(tx, tpk).get(project_id)
+        if pk is None:
+            raise NotFound("projet", project_id)
+        return self._projects_by_pk(tx, [pk])[pk]
+
+    def _offerings(self, tx: Tx, tpk: int) -> dict[int, tuple[Offering, str, str]]:
+        """The territory's offerings by pk, with their partner's id and name."""
+        catalogue = self._catalogue.get(tpk)
+        if catalogue is None:
+            rows = tx.s.execute(
+                select(OfferingRow.pk, OfferingRow.data, PartnerRow.ext_id, PartnerRow.data)
+                .join(PartnerRow, OfferingRow.partner_pk == PartnerRow.pk)
+                .where(OfferingRow.territory_pk == tpk)
+                .order_by(OfferingRow.pk)
+            )
+            catalogue = {pk: (Offering.model_validate(data), pid, pdata["name"]) for pk, data, pid, pdata in rows}
+            self._catalogue[tpk] = catalogue
+        return catalogue
 
     def _member_columns(self, tx: Tx, tpk: int) -> MemberColumns:
         """Column arrays of the territory's suggestible members (dropped with the mask)."""
@@ -683,27 +719,29 @@ class Recommender:
         k = self._k(k)
         weights = self.weights.for_question("offering_for_project")
         with self.store.read() as tx:
-            tpk = tx.territory_pk(territory_id)
-            project = tx.get_project(territory_id, project_id)
+            tpk = self._territory_pk(tx, territory_id)
+            project = self._project(tx, tpk, project_id)
+            catalogue = self._offerings(tx, tpk)
             stages = {project.stage} | ({project.stage.next()} if project.stage.next() else set())
-            allowed = filters.offerings_for(tx, tpk, project, stages)
+            allowed = filters.eligible_offerings(((pk, off) for pk, (off, _, _) in catalogue.items()), project, stages)
             if self.weights.exposure.partner_caps:
                 allowed -= self._full_offerings(tx, tpk, exclude_project=project.id)
             cands = self._offering_candidates(project, allowed)
-            matches = self._offering_matches(tx, project, cands, weights)
-        return self._rank(matches, k)
+        return self._rank(self._offering_matches(catalogue, project, cands, weights), k)
 
     @staticmethod
     def _offering_matches(
-        tx: Tx, project: Project, cands: list[Candidate], weights: dict[str, float], *, next_stage: Stage | None = None
+        catalogue: dict[int, tuple[Offering, str, str]],
+        project: Project,
+        cands: list[Candidate],
+        weights: dict[str, float],
+        *,
+        next_stage: Stage | None = None,
     ) -> list[Match]:
         """Offering candidates -> matches; with ``next_stage`` they are judged for that stage."""
-        rows = tx.rows_by_pk("offering", [c.id for c in cands])
         matches = []
         for cand in cands:
-            row = rows[cand.id]
-            offering = Offering.model_validate(row.data)
-            partner_id, partner_name = row.partner.ext_id, row.partner.data["name"]
+            offering, partner_id, partner_name = catalogue[cand.id]
             stage = next_stage or project.stage
             comps = cand.components | {"stage": scoring.stage_fit(offering.stages, stage)}
             reasons = scoring.offering_reasons(offering, partner_name, project, comps)
@@ -766,12 +804,7 @@ class Recommender:
                 pending[candidate] = pending.get(candidate, 0) + 1
         if not pending:
             return set()
-        rows = tx.s.execute(
-            select(OfferingRow.pk, OfferingRow.ext_id, OfferingRow.data).where(
-                OfferingRow.territory_pk == tpk, OfferingRow.ext_id.in_(list(pending))
-            )
-        )
-        return {pk for pk, ext, data in rows if pending[ext] >= data.get("capacity", 10)}
+        return {pk for pk, (off, _, _) in self._offerings(tx, tpk).items() if pending.get(off.id, 0) >= off.capacity}
 
     def route_project(self, territory_id: str, project_id: str) -> dict[str, Any]:
         """The best eligible offering for the project's current stage, and for the next one.
@@ -783,17 +816,19 @@ class Recommender:
         ranked = self.offerings_for_project(territory_id, project_id, k=self.settings.max_k)
         current = next((m for m in ranked if m.breakdown.get("stage") == 1.0), None)
         with self.store.read() as tx:
-            project = tx.get_project(territory_id, project_id)
-            tpk = tx.territory_pk(territory_id)
+            tpk = self._territory_pk(tx, territory_id)
+            project = self._project(tx, tpk, project_id)
+            catalogue = self._offerings(tx, tpk)
             nxt_stage = project.stage.next()
-            allowed_next = filters.offerings_for(tx, tpk, project, {nxt_stage}) if nxt_stage else set()
+            offerings = ((pk, off) for pk, (off, _, _) in catalogue.items())
+            allowed_next = filters.eligible_offerings(offerings, project, {nxt_stage}) if nxt_stage else set()
             if self.weights.exposure.partner_caps:
                 allowed_next -= self._full_offerings(tx, tpk, exclude_project=project.id)
             cands = self._offering_candidates(project, allowed_next, later=True)
             weights = self.weights.for_question("offering_for_project")
             nxt_matches = [
                 m
-                for m in self._offering_matches(tx, project, cands, weights, next_stage=nxt_stage)
+                for m in self._offering_matches(catalogue, project, cands, weights, next_stage=nxt_stage)
                 if current is None or m.id != current.id
             ]
         nxt = self._rank(nxt_matches, 1)[0] if nxt_matches else None
@@ -804,44 +839,49 @@ class Recommender:
         k = self._k(k)
         weights = self.weights.for_question("project_for_partner")
         with self.store.read() as tx:
-            tpk = tx.territory_pk(territory_id)
-            partner = tx.get_partner(territory_id, partner_id)
-            off_pks = {
-                ext: pk
-                for ext, pk in tx.s.execute(
-                    select(OfferingRow.ext_id, OfferingRow.pk)
-                    .join(PartnerRow)
-                    .where(PartnerRow.territory_pk == tpk, PartnerRow.ext_id == partner_id)
-                )
-            }
-            served = {s for o in partner.offerings for s in o.stages}
-            projects = self._projects_by_pk(tx, sorted(filters.projects_at(tx, tpk, served)))
-        # a project is a candidate if one of the partner's offerings serves its stage and it is eligible
-        best: dict[int, tuple[float, dict[str, float], Offering]] = {}
-        for off in partner.offerings:
-            allowed = {pk for pk, p in projects.items() if p.stage in off.stages and filters.eligible(off, p)}
-            if not allowed or off.id not in off_pks:
-                continue
-            with self._lock:
-                query = self.indexes["offering"].vector(off_pks[off.id])
-            for cand in self._candidates("project", "project_for_partner", query, off.full_text(), allowed).candidates():
-                comps = cand.components | {"stage": scoring.stage_fit(off.stages, projects[cand.id].stage)}
-                score = scoring.combine(comps, weights)
-                if cand.id not in best or score > best[cand.id][0]:
-                    best[cand.id] = (score, comps, off)
-        # the same order as _rank; reasons (word analysis) only for what is returned
+            tpk = self._territory_pk(tx, territory_id)
+            offerings = [(pk, off) for pk, (off, pid, _) in self._offerings(tx, tpk).items() if pid == partner_id]
+            if not offerings:
+                tx.get_partner(territory_id, partner_id)  # NotFound for an unknown partner
+                return []
+            projects = self._projects_by_pk(tx, sorted(self._project_pks_of(tx, tpk).values()))
+            # a project is a candidate if one of the partner's offerings serves its stage and it is eligible
+            pools = []
+            for off_pk, off in offerings:
+                allowed = self._eligible.get(off_pk)
+                if allowed is None:
+                    ok = [pk for pk, p in projects.items() if p.stage in off.stages and filters.eligible(off, p)]
+                    allowed = self._eligible[off_pk] = np.array(ok, dtype=np.int64)
+                if not len(allowed):
+                    continue
+                with self._lock:
+                    query = self.indexes["offering"].vector(off_pk)
+                pool = self._candidates("project", "project_for_partner", query, off.full_text(), allowed)
+                fit = {stage: scoring.stage_fit(off.stages, stage) for stage in Stage}
+                pool.components["stage"] = np.array([fit[projects[pk].stage] for pk in pool.ids.tolist()])
+                pools.append((off, pool, scoring.combine_many(pool.components, weights)))
+        # each project's best offering (the first one on a tie), then the same order as _rank
+        best: dict[int, tuple[float, int, int]] = {}
+        for o, (_, pool, scores) in enumerate(pools):
+            for n, (pk, score) in enumerate(zip(pool.ids.tolist(), scores, strict=True)):
+                if pk not in best or score > best[pk][0]:
+                    best[pk] = (score, o, n)
         top = sorted(best.items(), key=lambda item: (-item[1][0], projects[item[0]].id))[:k]
-        return [
-            Match(
-                id=projects[pk].id,
-                kind="project",
-                label=projects[pk].title,
-                score=score,
-                breakdown=comps,
-                reasons=scoring.project_reasons(projects[pk], off, comps),
+        out = []
+        for pk, (score, o, n) in top:  # reasons (word analysis) only for what is returned
+            off, pool, _ = pools[o]
+            comps = pool.row(n)
+            out.append(
+                Match(
+                    id=projects[pk].id,
+                    kind="project",
+                    label=projects[pk].title,
+                    score=score,
+                    breakdown=comps,
+                    reasons=scoring.project_reasons(projects[pk], off, comps),
+                )
             )
-            for pk, (score, comps, off) in top
-        ]
+        return out
 
     def needs_for_member(self, territory_id: str, member_id: str, k: int = 10) -> list[Match]:
         """Which open calls for skills fit this member?"""
