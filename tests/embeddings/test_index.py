@@ -80,3 +80,30 @@ def test_save_is_atomic_when_interrupted(index, tmp_path, monkeypatch) -> None:
         index.save(path)
     assert path.read_bytes() == before
     assert [p.name for p in tmp_path.iterdir()] == ["i.npz"]
+
+
+def test_filtered_search_after_changes_matches_brute_force() -> None:
+    """The filtered flat search works on positions: they move on every removal and upsert."""
+    rng = np.random.default_rng(3)
+    index = VectorIndex(16, "test")
+    vectors = {
+        i: v / np.linalg.norm(v) for i, v in zip(range(0, 600, 3), rng.normal(size=(200, 16)).astype(np.float32), strict=True)
+    }
+    index.upsert(list(vectors), np.vstack(list(vectors.values())))
+    for step in range(3):
+        gone = [i for i in list(vectors) if rng.random() < 0.2]
+        index.remove(gone)
+        for i in gone:
+            vectors.pop(i)
+        fresh = {600 + 50 * step + j: rng.normal(size=16).astype(np.float32) for j in range(20)}
+        fresh = {i: v / np.linalg.norm(v) for i, v in fresh.items()}
+        index.upsert(list(fresh), np.vstack(list(fresh.values())))
+        vectors |= fresh
+        allowed = np.zeros(800, dtype=bool)
+        allowed[rng.choice(800, 300, replace=False)] = True
+        query = rng.normal(size=16).astype(np.float32)
+        ids, scores = index.search_arrays(query[None], 15, allowed=allowed)
+        expected = sorted((i for i in vectors if allowed[i]), key=lambda i: -float(vectors[i] @ query))[:15]
+        assert ids[0].tolist() == expected
+        assert np.allclose(scores[0], [vectors[i] @ query for i in expected], atol=1e-5)
+        assert [h.id for h in index.search(query, 15, allowed={int(i) for i in np.flatnonzero(allowed)})] == expected
