@@ -294,6 +294,75 @@ def scale_peer(work: Path) -> dict:
     }
 
 
+def scale_service(base_path: Path, n: int, work: Path, requests: int, runs: int) -> dict:
+    """Child process: the whole service on a generated territory of ``n`` members.
+
+    The texts come from the demo generator; their vectors are synthetic (put in the vector
+    cache before the ingest, so nothing is encoded: encoding 100 000 members takes about
+    30 minutes here). Everything else is the product's path: validation, store, index,
+    BM25, filters, scores, reasons.
+    """
+    from data.generate_demo import generate, write_json
+    from embeddings.cache import text_hash
+    from matching.ingest import read_file
+    from matching.recommender import Recommender
+    from matching.settings import Settings
+
+    t = time.perf_counter()
+    doc, _ = generate(members=n, projects=n // 5)
+    path = work / "territory.json"
+    write_json(path, doc)
+    out: dict = {"members": n, "projects": len(doc["projects"]), "generate_s": round(time.perf_counter() - t, 1)}
+    rec = Recommender(Settings(data_dir=work / "var"))
+    rec.open()
+    batch = read_file(path)
+    texts = [m.text() for _, m in batch.members] + [p.text() for _, p in batch.projects]
+    texts += [nd.full_text() for _, p in batch.projects for nd in p.needs]
+    texts += [o.full_text() for _, p in batch.partners for o in p.offerings]
+    unique = list(dict.fromkeys(texts))
+    vectors = synthetic(np.load(base_path), len(unique), seed=7)
+    for start in range(0, len(unique), 20_000):
+        chunk = unique[start : start + 20_000]
+        rec.encoder.cache.put_many(rec.encoder.model_id, {text_hash(x): v for x, v in zip(chunk, vectors[start:], strict=False)})
+    del vectors
+    t = time.perf_counter()
+    rec.ingest(batch)
+    out["ingest_s_vectors_cached"] = round(time.perf_counter() - t, 1)
+    out["index"] = {"kind": rec.indexes["member"].structure, "params": rec.indexes["member"].params}
+    del batch
+    projects = [p for p in doc["projects"] if p["needs"]]
+    subjects = {
+        "members_for_need": [nd["id"] for p in projects for nd in p["needs"]][:requests],
+        "needs_for_member": [m["id"] for m in doc["members"]][:requests],
+        "offerings_for_project": [p["id"] for p in doc["projects"]][:requests],
+        "projects_for_partner": [p["id"] for p in doc["partners"]],
+    }
+    del doc, projects
+    calls = {
+        "members_for_need": lambda s: rec.members_for_need(T, s, k=10),
+        "needs_for_member": lambda s: rec.needs_for_member(T, s, k=10),
+        "offerings_for_project": lambda s: rec.offerings_for_project(T, s, k=10),
+        "projects_for_partner": lambda s: rec.projects_for_partner(T, s, k=10),
+    }
+    out["in_process_ms"] = {}
+    for q, fn in calls.items():
+        subs = subjects[q]
+        t = time.perf_counter()
+        fn(subs[0])  # the first question builds the in-memory columns of the territory
+        first = (time.perf_counter() - t) * 1000
+        for s in subs:
+            fn(s)
+        per_run = [timed(lambda i, fn=fn, subs=subs: fn(subs[i % len(subs)]), max(requests, len(subs))) for _ in range(runs)]
+        out["in_process_ms"][q] = {
+            "first_ms": round(first, 1),
+            "p50": round(statistics.median(statistics.median(r) for r in per_run), 3),
+            "p99": round(statistics.median(pct(r, 99) for r in per_run), 3),
+        }
+    out["peak_rss_mb"] = peak_rss_mb()
+    rec.close()
+    return out
+
+
 def child(fn: str, *args: str) -> dict:
     cmd = [sys.executable, __file__, "--child", fn, *args]
     res = subprocess.run(cmd, capture_output=True, text=True, check=False)
@@ -311,6 +380,11 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3, help="runs (medians are reported)")
     parser.add_argument("--queries", type=int, default=200, help="held-out queries for recall and index latency")
     parser.add_argument("--peer-max", type=int, default=100_000, help="largest size given to Chroma (adding 1M takes long)")
+    parser.add_argument(
+        "--service-sizes",
+        default="100000",
+        help="sizes (among --sizes, past the first) at which the whole service is also measured (synthetic vectors)",
+    )
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -319,10 +393,12 @@ def main() -> None:
             "build": lambda: scale_build(Path(rest[0]), int(rest[1]), Path(rest[2]), int(rest[3])),
             "serve": lambda: scale_serve(Path(rest[0])),
             "peer": lambda: scale_peer(Path(rest[0])),
+            "service": lambda: scale_service(Path(rest[0]), int(rest[1]), Path(rest[2]), int(rest[3]), int(rest[4])),
         }[fn]()
         print(json.dumps(result))
         return
     sizes = [int(s) for s in args.sizes.split(",")]
+    service_sizes = {int(s) for s in args.service_sizes.split(",") if s}
     report: dict = {"machine": {"cpus": os.cpu_count(), "python": sys.version.split()[0]}, "sizes": {}}
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
@@ -344,6 +420,15 @@ def main() -> None:
                     entry["ours_over_peer"] = round(entry["index"]["search_p50_ms"] / entry["peer_chroma"]["query_p50_ms"], 3)
             else:
                 entry["peer_chroma"] = f"not measured past --peer-max={args.peer_max}"
+            if n in service_sizes and n != sizes[0]:
+                svc = d / "service"
+                svc.mkdir()
+                entry["service"] = child("service", str(work / "base.npy"), str(n), str(svc), str(args.requests), str(args.runs))
+                chroma = entry["peer_chroma"].get("query_p50_ms") if isinstance(entry["peer_chroma"], dict) else None
+                if chroma and "in_process_ms" in entry["service"]:
+                    entry["service_over_peer"] = {
+                        q: round(v["p50"] / chroma, 3) for q, v in entry["service"]["in_process_ms"].items()
+                    }
             print(json.dumps({"done": n, **entry}), file=sys.stderr)
     json.dump(report, sys.stdout, indent=1, ensure_ascii=False)
     print()

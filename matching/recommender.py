@@ -18,6 +18,7 @@ import datetime as dt
 import hashlib
 import logging
 import threading
+import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any, Literal, TypeVar
@@ -42,6 +43,7 @@ from matching.text import lexical_tokens
 
 log = logging.getLogger(__name__)
 BULK_ROWS = 50  # an ingest of this many rows of a territory loads its rows at once
+CONTACTS_TTL = 2.0  # seconds a live request may reuse the contact counts (exposure policy)
 T = TypeVar("T")
 Target = Literal["members", "needs", "offerings", "projects"]
 ANONYMOUS = "Membre anonymisé"
@@ -105,6 +107,7 @@ class Recommender:
         # per territory: offering pk -> (offering, partner id, partner name); dropped on every write
         self._catalogue: dict[int, dict[int, tuple[Offering, str, str]]] = {}
         self._eligible: dict[int, np.ndarray] = {}  # offering pk -> eligible project pks; dropped on every write
+        self._contacts: dict[int, tuple[float, dict[str, int]]] = {}  # territory pk -> (when, contacts per member)
 
     # -- setup -------------------------------------------------------------------------
     @property
@@ -540,6 +543,21 @@ class Recommender:
             self._catalogue[tpk] = catalogue
         return catalogue
 
+    def _contact_counts(self, tx: Tx, tpk: int, since: dt.datetime, *, cached: bool) -> dict[str, int]:
+        """Contacts per member since a date; live requests reuse a count at most CONTACTS_TTL old.
+
+        Events recorded by this process drop the count at once; those of another process
+        sharing the store count after at most ``CONTACTS_TTL`` seconds.
+        """
+        if not cached:
+            return storelib.contact_counts(tx, tpk, since)
+        hit = self._contacts.get(tpk)
+        if hit is not None and time.monotonic() - hit[0] < CONTACTS_TTL:
+            return hit[1]
+        counts = storelib.contact_counts(tx, tpk, since)
+        self._contacts[tpk] = (time.monotonic(), counts)
+        return counts
+
     def _member_columns(self, tx: Tx, tpk: int) -> MemberColumns:
         """Column arrays of the territory's suggestible members (dropped with the mask)."""
         cols = self._member_cols.get(tpk)
@@ -641,7 +659,7 @@ class Recommender:
             contacts: dict[str, int] = {}
             if fair and policy.member_cap > 0:
                 since = (now or dt.datetime.now(dt.UTC)) - dt.timedelta(days=policy.window_days)
-                contacts = storelib.contact_counts(tx, tpk, since)
+                contacts = self._contact_counts(tx, tpk, since, cached=now is None)
                 capped = [m for m, n in contacts.items() if n >= policy.member_cap]
                 if capped:
                     allowed = allowed.copy()
@@ -976,6 +994,7 @@ class Recommender:
         (shown, contacted, accepted) of one suggestion.
         """
         counts = {"recorded": 0, "duplicates": 0}
+        self._contacts = {}
         with self.store.transaction() as tx:
             for ev in sorted(events, key=lambda e: e.at):
                 outcome = storelib.record_event(tx, territory_id, ev)

@@ -77,12 +77,16 @@ def retrieve(
     ids, cos = dense_ids[0][found], dense_sims[0][found]
     use_lexical = lexical is not None and weights.get("lexical", 0) > 0
     scored = lexical.query(query_text) if use_lexical else None  # type: ignore[union-attr]
+    vectors = None
     if scored is not None:
         lex_ids, _ = scored.top(pool, allowed=allowed)
-        extra = lex_ids[~np.isin(lex_ids, ids) & index.contains(lex_ids)]
+        dense = set(ids.tolist())
+        extra = lex_ids[np.fromiter((i not in dense for i in lex_ids.tolist()), dtype=bool, count=len(lex_ids))]
+        extra = extra[index.contains(extra)]
         if len(extra):
             ids = np.concatenate([ids, extra])
-            cos = np.concatenate([cos, index.vectors(extra) @ np.asarray(query_vector, dtype=np.float32).ravel()])
+            vectors = index.vectors(ids)  # once for the lexical hits' cosines and the feedback
+            cos = np.concatenate([cos, vectors[len(cos) :] @ np.asarray(query_vector, dtype=np.float32).ravel()])
     if not len(ids):
         return Pool()
     semantic = np.clip(cos.astype(np.float32, copy=False), 0.0, 1.0)
@@ -97,6 +101,6 @@ def retrieve(
         top = np.argsort(-s0, kind="stable")[:feedback_top]
         w = np.maximum(s0[top], 0.0)
         w = w / w.sum() if w.sum() > 0 else np.full(len(top), 1.0 / len(top))
-        vectors = index.vectors(ids)
+        vectors = index.vectors(ids) if vectors is None else vectors
         comps["neighbours"] = np.clip((vectors @ vectors[top].T) @ w, 0.0, 1.0).astype(np.float32)
     return Pool(ids.astype(np.int64, copy=False), comps)
