@@ -816,10 +816,7 @@ class Recommender:
 
     def _full_offerings(self, tx: Tx, tpk: int, exclude_project: str | None = None) -> set[int]:
         """Offerings whose pending suggestions (shown, contacted, accepted) reach their capacity."""
-        pending: dict[str, int] = {}
-        for (subject, candidate), state in storelib.suggestion_states(tx, tpk, "offering_for_project").items():
-            if state in PENDING_STATES and subject != exclude_project:
-                pending[candidate] = pending.get(candidate, 0) + 1
+        pending = storelib.pending_per_candidate(tx, tpk, "offering_for_project", PENDING_STATES, exclude_project)
         if not pending:
             return set()
         return {pk for pk, (off, _, _) in self._offerings(tx, tpk).items() if pending.get(off.id, 0) >= off.capacity}

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -650,6 +650,36 @@ def contact_counts(tx: Tx, territory_pk: int, since: dt.datetime) -> dict[str, i
         .group_by(EventRow.candidate_id)
     )
     return {cid: int(n) for cid, n in rows.all()}
+
+
+def pending_per_candidate(
+    tx: Tx, territory_pk: int, question: str, states: Iterable[str], exclude_subject: str | None = None
+) -> dict[str, int]:
+    """How many suggestions of each candidate are in one of ``states`` (their latest event).
+
+    One query: the latest event of each (subject, candidate) by time then insertion order,
+    as ``suggestion_states`` reads it, counted per candidate in the database.
+    """
+    latest = (
+        select(
+            EventRow.subject_id,
+            EventRow.candidate_id,
+            EventRow.type,
+            func.row_number()
+            .over(partition_by=(EventRow.subject_id, EventRow.candidate_id), order_by=(EventRow.at.desc(), EventRow.pk.desc()))
+            .label("rank"),
+        )
+        .where(EventRow.territory_pk == territory_pk, EventRow.question == question)
+        .subquery()
+    )
+    stmt = (
+        select(latest.c.candidate_id, func.count())
+        .where(latest.c.rank == 1, latest.c.type.in_(list(states)))
+        .group_by(latest.c.candidate_id)
+    )
+    if exclude_subject is not None:
+        stmt = stmt.where(latest.c.subject_id != exclude_subject)
+    return {candidate: int(n) for candidate, n in tx.s.execute(stmt).all()}
 
 
 def suggestion_states(tx: Tx, territory_pk: int, question: str) -> dict[tuple[str, str], str]:

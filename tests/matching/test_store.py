@@ -97,3 +97,41 @@ def test_delete_reports_removed_vectors(store) -> None:
         assert tx.changes.removed["member"] == {pk}
     with store.read() as tx:
         assert tx.count("member") == 0
+
+
+def test_pending_per_candidate_counts_the_latest_state_of_each_suggestion(store) -> None:
+    """The SQL aggregation agrees with replaying the events (ties in time: insertion order)."""
+    import datetime as dt
+    import random
+
+    from matching import store as storelib
+    from matching.domain import PENDING_STATES
+
+    rnd = random.Random(5)
+    start = dt.datetime(2025, 3, 1)
+    types = ["shown", "contacted", "accepted", "declined", "no_answer", "completed"]
+    with store.transaction() as tx:  # rows as stored (record_event checks entities and transitions)
+        tpk = tx.territory_pk("t")
+        for n in range(300):
+            tx.s.add(
+                storelib.EventRow(
+                    ext_id=f"e{n}",
+                    territory_pk=tpk,
+                    question=rnd.choice(["offering_for_project", "member_for_need"]),
+                    subject_id=f"p{rnd.randrange(8)}",
+                    candidate_id=f"o{rnd.randrange(5)}",
+                    type=rnd.choice(types),
+                    at=start + dt.timedelta(hours=rnd.randrange(40)),  # many events share a time
+                    data={},
+                )
+            )
+            tx.s.flush()
+    with store.read() as tx:
+        states = storelib.suggestion_states(tx, tpk, "offering_for_project")
+        for exclude in (None, "p3"):
+            expected: dict[str, int] = {}
+            for (subject, candidate), state in states.items():
+                if state in PENDING_STATES and subject != exclude:
+                    expected[candidate] = expected.get(candidate, 0) + 1
+            got = storelib.pending_per_candidate(tx, tpk, "offering_for_project", PENDING_STATES, exclude)
+            assert got == expected and expected
