@@ -127,22 +127,25 @@ class Scored:
 
     def top(self, k: int, *, allowed: Iterable[int] | np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
         """The ``k`` best ids with a positive score and their scores, best first (arrays)."""
-        scores = self.scores
-        if isinstance(allowed, np.ndarray) and allowed.dtype == bool:  # a mask by id
-            inside = self._order < len(allowed)
-            mask = np.zeros(len(scores), dtype=bool)
-            mask[inside] = allowed[self._order[inside]]
-            scores = np.where(mask, scores, 0.0)
-        elif allowed is not None:
-            arr = allowed if isinstance(allowed, np.ndarray) else np.fromiter((int(i) for i in allowed), dtype=np.int64)
-            arr = arr[(arr >= 0) & (arr < len(self._pos))]
-            mask = np.zeros(len(scores), dtype=bool)
-            pos = self._pos[arr]
-            mask[pos[pos >= 0]] = True
-            scores = np.where(mask, scores, 0.0)
-        k = min(k, int((scores > 0).sum()))
+        positions = np.flatnonzero(self.scores > 0)  # a query's words occur in few documents
+        if allowed is not None and len(positions):
+            ids = self._order[positions]
+            if isinstance(allowed, np.ndarray) and allowed.dtype == bool:  # a mask by id
+                keep = np.zeros(len(ids), dtype=bool)
+                inside = ids < len(allowed)
+                keep[inside] = allowed[ids[inside]]
+            else:
+                arr = allowed if isinstance(allowed, np.ndarray) else np.fromiter((int(i) for i in allowed), dtype=np.int64)
+                keep = np.isin(ids, arr)
+            positions = positions[keep]
+        k = min(k, len(positions))
         if k <= 0:
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
-        top = np.argpartition(-scores, k - 1)[:k]
-        top = top[np.argsort(-scores[top], kind="stable")]
-        return self._order[top], scores[top]
+        scores = self.scores[positions]
+        top = np.arange(len(scores))
+        if k < len(scores):  # the k best; among equal scores at the cut, the smallest ids
+            cut = np.partition(scores, len(scores) - k)[len(scores) - k]
+            above = np.flatnonzero(scores > cut)
+            top = np.concatenate([above, np.flatnonzero(scores == cut)[: k - len(above)]])
+        top = top[np.lexsort((top, -scores[top]))]  # best first, then by id
+        return self._order[positions[top]], scores[top]

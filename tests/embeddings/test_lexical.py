@@ -33,3 +33,22 @@ def test_scores_for_given_ids() -> None:
 def test_empty_index_and_query() -> None:
     assert LexicalIndex(lexical_tokens).search("x") == []
     assert make().search("le la les", k=5) == []  # only stop words
+
+
+def test_top_breaks_ties_by_id_and_filters_like_a_brute_force() -> None:
+    import numpy as np
+
+    idx = LexicalIndex(str.split)
+    texts = {i: ("jardin potager" if i % 3 == 0 else "jardin" if i % 3 == 1 else "cuisine") for i in range(2, 300, 2)}
+    idx.upsert(texts.keys(), texts.values())
+    scored = idx.query("jardin potager")
+    allowed = np.zeros(400, dtype=bool)
+    allowed[np.random.default_rng(0).choice(400, 150, replace=False)] = True
+    for filt in (None, allowed, {int(i) for i in np.flatnonzero(allowed)}):
+        ids, scores = scored.top(20, allowed=filt)
+        ok = [i for i in texts if (filt is None or (allowed[i] if isinstance(filt, np.ndarray) else i in filt))]
+        expected = sorted((i for i in ok if scored.of(np.array([i]))[0] > 0), key=lambda i: (-scored.of(np.array([i]))[0], i))[
+            :20
+        ]
+        assert ids.tolist() == expected
+        assert list(scores) == sorted(scores, reverse=True)
