@@ -14,7 +14,7 @@ Parts (see docs/performance.md for the figures):
   of the same query vector, same k) and the ratio service/floor.
 - ``scale`` (each size, separate processes so peak RSS is per size): vectors are **synthetic**
   past the 10k territory (mixtures of the real member vectors plus noise, renormalised:
-  encoding 100k or 1M texts takes hours on 2 cores); the automatic index (IVF-SQ8 past 50 000),
+  encoding 100k or 1M texts takes hours on 2 cores); the automatic index (IVF-SQ8 past 20 000),
   its p50, its recall@10 against exact search on the same queries; the **peer** (a Chroma
   collection, in-process, same vectors, same k) and the ratio ours/peer; peak RSS of a process
   that loads the saved index and serves the queries, as the service would.

@@ -78,7 +78,7 @@ class IndexPolicy:
     """
 
     kind: str = "auto"
-    threshold: int = 50_000
+    threshold: int = 20_000
     nlist: int | None = None
     nprobe: int | None = None
     min_train: int = 256

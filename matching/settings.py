@@ -9,7 +9,7 @@
 | ``MAILLAGE_THREADS`` | ``2`` | requests served at once by the service (the others wait in line) |
 | ``MAILLAGE_LOG_FORMAT`` | ``text`` | ``json``: one JSON object per log line (service) |
 | ``MAILLAGE_INDEX`` | ``auto`` | ``auto`` (exact up to the threshold, then IVF-SQ8), ``flat`` or ``ivf-sq8`` |
-| ``MAILLAGE_INDEX_THRESHOLD`` | ``50000`` | vectors past which ``auto`` turns approximate |
+| ``MAILLAGE_INDEX_THRESHOLD`` | ``20000`` | vectors past which ``auto`` turns approximate |
 | ``MAILLAGE_INDEX_NLIST`` / ``MAILLAGE_INDEX_NPROBE`` | from the size | IVF lists / lists visited per search |
 
 Two instances with different data dirs (and URLs) never touch each other's files.
@@ -44,7 +44,7 @@ class Settings(BaseSettings):
     )
     log_format: Literal["text", "json"] = Field(default="text", description="Format du journal du service")
     index: Literal["auto", "flat", "ivf-sq8"] = Field(default="auto", description="Structure de l'index vectoriel")
-    index_threshold: int = Field(default=50_000, ge=1, description="Taille au-delà de laquelle l'index auto devient approché")
+    index_threshold: int = Field(default=20_000, ge=1, description="Taille au-delà de laquelle l'index auto devient approché")
     index_nlist: int | None = Field(default=None, ge=1, description="Listes de l'index IVF (défaut : racine de la taille)")
     index_nprobe: int | None = Field(default=None, ge=1, description="Listes visitées par recherche (défaut : nlist / 16)")
 
