@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import heapq
 import logging
 import threading
 import time
@@ -38,7 +39,18 @@ from matching.errors import InvalidRequest, NotFound
 from matching.retrieval import Candidate, Pool, retrieve
 from matching.scoring import Weights
 from matching.settings import Settings
-from matching.store import INDEXED_KINDS, ROW_OF_KIND, MemberRow, NeedRow, OfferingRow, PartnerRow, ProjectRow, Store, Tx
+from matching.store import (
+    INDEXED_KINDS,
+    ROW_OF_KIND,
+    MemberRow,
+    NeedRow,
+    OfferingRow,
+    PartnerRow,
+    ProjectRow,
+    Store,
+    TerritoryRow,
+    Tx,
+)
 from matching.text import lexical_tokens
 
 log = logging.getLogger(__name__)
@@ -207,10 +219,14 @@ class Recommender:
         return "rebuilt"
 
     def warm_up(self) -> None:
-        """Load the model and build the lexical indexes ahead of the first request."""
+        """Load the model, the lexical indexes and the read path's columns ahead of the first request."""
         self.encoder.encoder.encode(["préchauffage du modèle"], kind="query")
         for lexical in self.lexical.values():
             lexical.search("préchauffage", k=1)
+        with self.store.read() as tx:
+            for tpk in tx.s.scalars(select(TerritoryRow.pk)).all():
+                self._member_columns(tx, tpk)  # 100 000 members: about 10 s, once
+                self._need_columns(tx, tpk)
 
     def rebuild(
         self, *, progress: bool = False, engine: Literal["local", "ray"] = "local", workers: int = 1, address: str | None = None
@@ -859,19 +875,20 @@ class Recommender:
             if not offerings:
                 tx.get_partner(territory_id, partner_id)  # NotFound for an unknown partner
                 return []
-            projects = self._projects_by_pk(tx, sorted(self._project_pks_of(tx, tpk).values()))
             # a project is a candidate if one of the partner's offerings serves its stage and it is eligible
-            pools = []
+            pools, projects = [], {}
             for off_pk, off in offerings:
                 allowed = self._eligible.get(off_pk)
                 if allowed is None:
-                    ok = [pk for pk, p in projects.items() if p.stage in off.stages and filters.eligible(off, p)]
+                    every = self._projects_by_pk(tx, sorted(self._project_pks_of(tx, tpk).values()))
+                    ok = [pk for pk, p in every.items() if p.stage in off.stages and filters.eligible(off, p)]
                     allowed = self._eligible[off_pk] = np.array(ok, dtype=np.int64)
                 if not len(allowed):
                     continue
                 with self._lock:
                     query = self.indexes["offering"].vector(off_pk)
                 pool = self._candidates("project", "project_for_partner", query, off.full_text(), allowed)
+                projects.update(self._projects_by_pk(tx, pool.ids.tolist()))
                 fit = {stage: scoring.stage_fit(off.stages, stage) for stage in Stage}
                 pool.components["stage"] = np.array([fit[projects[pk].stage] for pk in pool.ids.tolist()])
                 pools.append((off, pool, scoring.combine_many(pool.components, weights)))
@@ -881,7 +898,7 @@ class Recommender:
             for n, (pk, score) in enumerate(zip(pool.ids.tolist(), scores, strict=True)):
                 if pk not in best or score > best[pk][0]:
                     best[pk] = (score, o, n)
-        top = sorted(best.items(), key=lambda item: (-item[1][0], projects[item[0]].id))[:k]
+        top = heapq.nsmallest(k, best.items(), key=lambda item: (-item[1][0], projects[item[0]].id))
         out = []
         for pk, (score, o, n) in top:  # reasons (word analysis) only for what is returned
             off, pool, _ = pools[o]
