@@ -113,7 +113,6 @@ class Recommender:
         # the same, as column arrays for scoring whole pools (matching.columns)
         self._member_cols: dict[int, MemberColumns] = {}
         self._need_cols: dict[tuple[int, dt.date], NeedColumns] = {}
-        self._need_pks: dict[int, dict[str, int]] = {}  # territory pk -> need external id -> pk
         self._tpks: dict[str, int] = {}  # territories are never deleted: their pk never changes
         self._project_pks: dict[int, dict[str, int]] = {}
         # per territory: offering pk -> (offering, partner id, partner name); dropped on every write
@@ -459,7 +458,7 @@ class Recommender:
     def _forget_needs(self) -> None:
         """Drop the caches of needs and projects (any project write)."""
         self._needs, self._open_needs, self._projects, self._need_cols = {}, {}, {}, {}
-        self._need_pks, self._project_pks = {}, {}
+        self._project_pks = {}
 
     def _projects_by_pk(self, tx: Tx, pks: list[int]) -> dict[int, Project]:
         """Validated projects (without their needs) by pk."""
@@ -470,7 +469,7 @@ class Recommender:
                 cache = self._projects = {}
             for pk, row in tx.rows_by_pk("project", missing).items():
                 cache[pk] = Project.model_validate(row.data | {"needs": []})
-        return {pk: cache[pk] for pk in pks}
+        return {pk: cache[pk] for pk in pks if pk in cache}
 
     def _needs_by_pk(self, tx: Tx, pks: list[int]) -> dict[int, tuple[Need, str, dict[str, Any]]]:
         """Validated needs with their project's external id and document (one query for all)."""
@@ -487,7 +486,7 @@ class Recommender:
                 )
                 for pk, data, project_id, pdata in rows:
                     cache[pk] = (Need.model_validate(data), project_id, pdata)
-        return {pk: cache[pk] for pk in pks}
+        return {pk: cache[pk] for pk in pks if pk in cache}
 
     def _open_needs_mask(self, tx: Tx, tpk: int) -> np.ndarray:
         """Boolean array by need pk: open, deadline not passed (recomputed each day)."""
@@ -519,16 +518,16 @@ class Recommender:
         return pk
 
     def _need(self, tx: Tx, tpk: int, need_id: str) -> tuple[int, Need, str, dict[str, Any]]:
-        """A need of the territory by external id: its pk, the need, its project's id and document."""
-        pks = self._need_pks.get(tpk)
-        if pks is None:
-            pks = self._need_pks[tpk] = dict(
-                tx.s.execute(select(NeedRow.ext_id, NeedRow.pk).where(NeedRow.territory_pk == tpk)).all()
-            )  # type: ignore[arg-type]
-        pk = pks.get(need_id)
-        if pk is None:
+        """A need by external id, read fresh (one query): its pk, the need, its project's id and document."""
+        row = tx.s.execute(
+            select(NeedRow.pk, NeedRow.data, ProjectRow.ext_id, ProjectRow.data)
+            .join(ProjectRow, NeedRow.project_pk == ProjectRow.pk)
+            .where(NeedRow.territory_pk == tpk, NeedRow.ext_id == need_id)
+        ).first()
+        if row is None:
             raise NotFound("besoin", need_id)
-        return (pk, *self._needs_by_pk(tx, [pk])[pk])
+        pk, data, project_id, pdata = row
+        return pk, Need.model_validate(data), project_id, pdata
 
     def _project_pks_of(self, tx: Tx, tpk: int) -> dict[str, int]:
         """External id -> pk of the territory's projects."""
@@ -539,11 +538,11 @@ class Recommender:
         return pks
 
     def _project(self, tx: Tx, tpk: int, project_id: str) -> Project:
-        """A project of the territory by external id (validated once; without its needs)."""
-        pk = self._project_pks_of(tx, tpk).get(project_id)
-        if pk is None:
+        """A project by external id, read fresh (one query), without its needs."""
+        data = tx.s.scalar(select(ProjectRow.data).where(ProjectRow.territory_pk == tpk, ProjectRow.ext_id == project_id))
+        if data is None:
             raise NotFound("projet", project_id)
-        return self._projects_by_pk(tx, [pk])[pk]
+        return Project.model_validate(data | {"needs": []})
 
     def _offerings(self, tx: Tx, tpk: int) -> dict[int, tuple[Offering, str, str]]:
         """The territory's offerings by pk, with their partner's id and name."""

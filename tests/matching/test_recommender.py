@@ -164,3 +164,28 @@ def test_the_holder_is_not_suggested_for_their_own_call(rec: Recommender) -> Non
     assert "m7" not in [m.id for m in rec.members_for_need("mini", "p1-n1", k=50)]
     rec.upsert_projects("mini", [project.model_copy(update={"holder": None})])
     assert "m7" in [m.id for m in rec.members_for_need("mini", "p1-n1", k=50)]
+
+
+def test_a_second_process_on_the_same_store(rec: Recommender, settings, use_encoder, tmp_path) -> None:
+    """Entities another process writes are found by id; those it deletes give NotFound, not an error."""
+    from matching.domain import Need, Project
+
+    rec.members_for_need("mini", "p1-n1", k=3)  # this process has read its caches
+    other = Recommender(settings.model_copy(update={"data_dir": tmp_path / "other"}), encoder=use_encoder)
+    other.open()
+    project = Project(
+        id="p9",
+        title="Ressourcerie",
+        description="Une ressourcerie à Sceaux.",
+        stage=Stage.IDEE,
+        needs=[Need(id="p9-n1", title="Comptabilité", text="Tenir les comptes de l'association")],
+    )
+    other.upsert_projects("mini", [project])
+    assert rec.members_for_need("mini", "p9-n1", k=3)
+    assert rec.offerings_for_project("mini", "p9", k=3)
+    other.delete_project("mini", "p9")
+    with pytest.raises(NotFound):
+        rec.members_for_need("mini", "p9-n1", k=3)
+    with pytest.raises(NotFound):
+        rec.offerings_for_project("mini", "p9", k=3)
+    other.close()
