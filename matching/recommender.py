@@ -42,7 +42,6 @@ from matching.settings import Settings
 from matching.store import (
     INDEXED_KINDS,
     ROW_OF_KIND,
-    MemberRow,
     NeedRow,
     OfferingRow,
     PartnerRow,
@@ -671,20 +670,16 @@ class Recommender:
             commune, causes = pdata.get("commune"), pdata.get("causes", [])
             need_text = need.full_text()
             allowed = self._available_mask(tx, tpk)
+            cols = self._member_columns(tx, tpk)
             contacts: dict[str, int] = {}
             if fair and policy.member_cap > 0:
                 since = (now or dt.datetime.now(dt.UTC)) - dt.timedelta(days=policy.window_days)
                 contacts = self._contact_counts(tx, tpk, since, cached=now is None)
-                capped = [m for m, n in contacts.items() if n >= policy.member_cap]
-                if capped:
+                capped = [cols.pk_of[m] for m, n in contacts.items() if n >= policy.member_cap and m in cols.pk_of]
+                if capped:  # contacted as often as the policy allows: left out
                     allowed = allowed.copy()
-                    capped_pks = np.fromiter(
-                        tx.s.scalars(select(MemberRow.pk).where(MemberRow.territory_pk == tpk, MemberRow.ext_id.in_(capped))),
-                        dtype=np.int64,
-                    )
-                    allowed[capped_pks[capped_pks < len(allowed)]] = False
+                    allowed[capped] = False
             pool = self._candidates("member", "member_for_need", self._query_vector(need_text, "member"), need_text, allowed)
-            cols = self._member_columns(tx, tpk)
             # the holder does not answer their own call for skills
             holder = cols.pk_of.get(pdata["holder"]) if pdata.get("holder") else None
             if holder is not None:
