@@ -240,6 +240,7 @@ class Store:
             tx = Tx(session)
             try:
                 yield tx
+                tx.resolve()  # deferred inserts of a bulk write
                 session.commit()
             except BaseException:
                 session.rollback()
@@ -259,10 +260,39 @@ class Tx:
 
     def __init__(self, session: Session) -> None:
         self.s = session
-        self.changes = Changes()
+        self._changes = Changes()
         self._tpks: dict[str, int] = {}
         # rows of a territory loaded at once for a bulk write: (row class, territory pk) -> ext id -> row
         self._preloaded: dict[tuple[type, int], dict[str, Any]] = {}
+        # new rows of a bulk write, inserted by one flush at the end: (what to record, row, text)
+        self._deferred: list[tuple[str, Any, str]] = []
+
+    @property
+    def changes(self) -> Changes:
+        """What this unit of work did to indexed entities (new rows of a bulk write included)."""
+        self.resolve()
+        return self._changes
+
+    def resolve(self) -> None:
+        """Insert the deferred new rows in one flush and record their pks in ``changes``.
+
+        A bulk write (``preload``) does not flush row by row: SQLAlchemy then inserts the
+        rows in batches. ``Store.transaction`` calls this before committing.
+        """
+        if not self._deferred:
+            return
+        self.s.flush()
+        now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+        for what, row, text in self._deferred:
+            if what == "members_written":
+                self._changes.members_written.add(row.pk)
+                self.s.add(MemberSeenRow(member_pk=row.pk, updated_at=now))
+            elif what == "projects_written":
+                self._changes.projects_written.add(row.pk)
+            else:
+                self._changes.upserted[what][row.pk] = text
+        self._deferred = []
+        self.s.flush()
 
     def preload(self, territory_id: str) -> None:
         """Load every member, project, need, partner and offering row of a territory in a few
@@ -325,32 +355,45 @@ class Tx:
         if loaded is not None:
             loaded[row.ext_id] = row
 
+    def _bulk(self, row: Any) -> bool:
+        """Whether a new row belongs to a bulk write (its territory preloaded): its insert waits."""
+        return row.pk is None and (type(row), row.territory_pk) in self._preloaded
+
     def _set_text(self, kind: str, row: Any, text: str) -> None:
         h = _hash(text)
+        if self._bulk(row):
+            row.text, row.text_hash = text, h
+            self._deferred.append((kind, row, text))
+            return
         if row.pk is None or row.text_hash != h:
             row.text, row.text_hash = text, h
             self.s.flush()
-            self.changes.upserted[kind][row.pk] = text
-        self.changes.removed[kind].discard(row.pk)
+            self._changes.upserted[kind][row.pk] = text
+        self._changes.removed[kind].discard(row.pk)
 
     # -- members -------------------------------------------------------------------
-    def upsert_member(self, territory_id: str, member: Member) -> int:
+    def upsert_member(self, territory_id: str, member: Member) -> int | None:
         tpk = self.territory_pk(territory_id)
         row = self._row(MemberRow, tpk, member.id)
         data = member.model_dump(mode="json")
         if row is not None and row.data == data:
             return row.pk  # unchanged: nothing to write, nothing to re-index
+        new = row is None
         if row is None:
             row = MemberRow(territory_pk=tpk, ext_id=member.id)
             self._new_row(row)
         row.data = data
         row.consent = member.consent
         row.available = member.consent and member.active_engagements < member.max_engagements
+        if self._bulk(row):
+            self._set_text("member", row, member.text())
+            self._deferred.append(("members_written", row, ""))
+            return None
         self._set_text("member", row, member.text())
         self.s.flush()
-        self.changes.members_written.add(row.pk)
-        seen = self.s.get(MemberSeenRow, row.pk)
+        self._changes.members_written.add(row.pk)
         now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+        seen = None if new else self.s.get(MemberSeenRow, row.pk)  # a new member has none yet
         if seen is None:
             self.s.add(MemberSeenRow(member_pk=row.pk, updated_at=now))
         else:
@@ -362,10 +405,10 @@ class Tx:
 
     def delete_member(self, territory_id: str, member_id: str) -> None:
         row = self._get(MemberRow, "membre", territory_id, member_id)
-        self.changes.forgotten.add(row.text_hash)
-        self.changes.members_written.add(row.pk)
-        self.changes.removed["member"].add(row.pk)
-        self.changes.upserted["member"].pop(row.pk, None)
+        self._changes.forgotten.add(row.text_hash)
+        self._changes.members_written.add(row.pk)
+        self._changes.removed["member"].add(row.pk)
+        self._changes.upserted["member"].pop(row.pk, None)
         self.s.delete(row)
         self.s.flush()
 
@@ -380,23 +423,27 @@ class Tx:
         if row is None:
             row = ProjectRow(territory_pk=tpk, ext_id=project.id)
             self._new_row(row)
+        bulk = self._bulk(row)
         row.data = data
         row.stage = project.stage.value
         self._set_text("project", row, project.text())
         wanted = {n.id: n for n in project.needs}
-        self.s.flush()
-        self.changes.projects_written.add(row.pk)
+        if bulk:  # a new project of a bulk write: no needs to remove, inserts wait for resolve()
+            self._deferred.append(("projects_written", row, ""))
+        else:
+            self.s.flush()
+            self._changes.projects_written.add(row.pk)
         for need_row in list(row.needs):
             if need_row.ext_id not in wanted:
-                self.changes.removed["need"].add(need_row.pk)
-                self.changes.upserted["need"].pop(need_row.pk, None)
+                self._changes.removed["need"].add(need_row.pk)
+                self._changes.upserted["need"].pop(need_row.pk, None)
                 row.needs.remove(need_row)
                 self._preloaded.get((NeedRow, tpk), {}).pop(need_row.ext_id, None)
         self.s.flush()
         by_id = {n.ext_id: n for n in row.needs}
         for need in project.needs:
             other = self._row(NeedRow, tpk, need.id)
-            if other is not None and other.project_pk != row.pk:
+            if other is not None and by_id.get(need.id) is not other:  # a need of another project
                 raise InvalidRequest(f"le besoin {need.id!r} appartient déjà au projet {other.project.ext_id!r}")
             need_row = by_id.get(need.id)
             if need_row is None:
@@ -423,12 +470,12 @@ class Tx:
 
     def delete_project(self, territory_id: str, project_id: str) -> None:
         row = self._get(ProjectRow, "projet", territory_id, project_id)
-        self.changes.projects_written.add(row.pk)
-        self.changes.removed["project"].add(row.pk)
+        self._changes.projects_written.add(row.pk)
+        self._changes.removed["project"].add(row.pk)
         for n in row.needs:
-            self.changes.removed["need"].add(n.pk)
-            self.changes.upserted["need"].pop(n.pk, None)
-        self.changes.upserted["project"].pop(row.pk, None)
+            self._changes.removed["need"].add(n.pk)
+            self._changes.upserted["need"].pop(n.pk, None)
+        self._changes.upserted["project"].pop(row.pk, None)
         self.s.delete(row)
         self.s.flush()
 
@@ -448,8 +495,8 @@ class Tx:
         wanted = {o.id for o in partner.offerings}
         for off_row in list(row.offerings):
             if off_row.ext_id not in wanted:
-                self.changes.removed["offering"].add(off_row.pk)
-                self.changes.upserted["offering"].pop(off_row.pk, None)
+                self._changes.removed["offering"].add(off_row.pk)
+                self._changes.upserted["offering"].pop(off_row.pk, None)
                 row.offerings.remove(off_row)
                 self._preloaded.get((OfferingRow, tpk), {}).pop(off_row.ext_id, None)
         self.s.flush()
@@ -479,8 +526,8 @@ class Tx:
     def delete_partner(self, territory_id: str, partner_id: str) -> None:
         row = self._get(PartnerRow, "partenaire", territory_id, partner_id)
         for o in row.offerings:
-            self.changes.removed["offering"].add(o.pk)
-            self.changes.upserted["offering"].pop(o.pk, None)
+            self._changes.removed["offering"].add(o.pk)
+            self._changes.upserted["offering"].pop(o.pk, None)
         self.s.delete(row)
         self.s.flush()
 

@@ -1,10 +1,11 @@
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import select
 
 from matching.domain import Member, Need, Project, Territory
 from matching.errors import InvalidRequest, NotFound
-from matching.store import Store
+from matching.store import MemberSeenRow, Store
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -80,6 +81,34 @@ def test_need_id_cannot_move_between_projects(store) -> None:
         tx.upsert_project("t", Project(id="q", title="B", needs=[Need(id="n1", title="y")]))
     with store.read() as tx, pytest.raises(NotFound):  # the failed transaction wrote nothing
         tx.get_project("t", "q")
+
+
+def test_bulk_write_inserts_at_the_end_with_the_same_rules(store) -> None:
+    """A preloaded (bulk) write defers its inserts to one flush: pks, changes and checks as row by row."""
+    with store.transaction() as tx:
+        tx.upsert_project("t", Project(id="p", title="A", needs=[Need(id="n1", title="x")]))
+    with store.transaction() as tx:
+        tx.preload("t")
+        tx.upsert_member("t", member(id="m1"))
+        tx.upsert_member("t", member(id="m2", skills="jardinier"))
+        tx.upsert_project("t", Project(id="q", title="B", needs=[Need(id="n2", title="y"), Need(id="n3", title="z")]))
+        changes = tx.changes
+        assert len(changes.upserted["member"]) == 2 and len(changes.members_written) == 2
+        assert len(changes.upserted["need"]) == 2 and len(changes.projects_written) == 1
+        assert all(pk is not None for kind in changes.upserted.values() for pk in kind)
+    with store.read() as tx:
+        assert tx.get_member("t", "m2").skills == "jardinier"
+        assert [n.id for n in tx.get_project("t", "q").needs] == ["n2", "n3"]
+        seen = tx.s.scalars(select(MemberSeenRow.member_pk)).all()
+        assert len(seen) == 2  # the retention rule's dates are written for new members too
+    # a need id already taken, by a stored project or by a new one of the same bulk write
+    for taken in ("n1", "n4"):
+        with pytest.raises(InvalidRequest, match="appartient déjà"), store.transaction() as tx:
+            tx.preload("t")
+            tx.upsert_project("t", Project(id="r", title="C", needs=[Need(id="n4", title="a")]))
+            tx.upsert_project("t", Project(id="s", title="D", needs=[Need(id=taken, title="b")]))
+    with store.read() as tx, pytest.raises(NotFound):  # the failed transactions wrote nothing
+        tx.get_project("t", "r")
 
 
 def test_unknown_territory_and_entity(store) -> None:
