@@ -45,7 +45,7 @@ def main(path: str) -> None:
             f"| {i['floor_p50']:.3f} ms | {i['service_over_floor']} |"
         )
     g = t["ingest"]
-    print(f"\n| ingest, {t['members']} members ({g['texts']} distinct texts) | figure |\n|---|---|")
+    print(f"\n| ingest, {num(t['members'])} members ({num(g['texts'])} distinct texts) | figure |\n|---|---|")
     print(
         f"| end to end (validation, store, encoding, index) | {g['first_s']:.0f} s: {g['members_per_s']} members/s, {g['texts_per_s']} texts/s |"
     )
