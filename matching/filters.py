@@ -56,12 +56,6 @@ def eligible(offering: Offering, project: Project) -> bool:
     return offering.capacity > 0
 
 
-def offerings_for(tx: Tx, territory_pk: int, project: Project, stages: set[Stage]) -> set[int]:
-    """Offerings of the territory serving one of ``stages`` for which the project is eligible."""
-    rows = tx.s.execute(select(OfferingRow.pk, OfferingRow.data).where(OfferingRow.territory_pk == territory_pk))
-    return eligible_offerings(((pk, Offering.model_validate(data)) for pk, data in rows), project, stages)
-
-
 def eligible_offerings(offerings: Iterable[tuple[int, Offering]], project: Project, stages: set[Stage]) -> set[int]:
     """The pks of the offerings serving one of ``stages`` for which the project is eligible."""
     return {pk for pk, off in offerings if stages & set(off.stages) and eligible(off, project)}

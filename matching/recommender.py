@@ -707,16 +707,10 @@ class Recommender:
             return Match(id=member.id, kind="member", label=member.display_name, score=scores[n], breakdown=breakdown, reasons=[])
 
         matches = [match(n) for n in order.tolist()]
-        by_id = {m.id: members[int(pool.ids[n])] for m, n in zip(matches, order.tolist(), strict=True)}
-        top = (
-            self._diversify(
-                matches, k, lam, "member", {m.id: int(pool.ids[n]) for m, n in zip(matches, order.tolist(), strict=True)}
-            )
-            if lam > 0
-            else matches
-        )
+        pk_of = {m.id: int(pool.ids[n]) for m, n in zip(matches, order.tolist(), strict=True)}
+        top = self._diversify(matches, k, lam, "member", pk_of) if lam > 0 else matches
         for m in top:  # reasons only for what is returned: they cost more than the score
-            m.reasons = scoring.member_reasons(by_id[m.id], need, need_text, commune, m.breakdown, causes)
+            m.reasons = scoring.member_reasons(members[pk_of[m.id]], need, need_text, commune, m.breakdown, causes)
             if contacts.get(m.id):
                 m.reasons.append(f"déjà sollicité·e {contacts[m.id]} fois ces {policy.window_days} derniers jours")
         return top
@@ -870,11 +864,12 @@ class Recommender:
                 tx.get_partner(territory_id, partner_id)  # NotFound for an unknown partner
                 return []
             # a project is a candidate if one of the partner's offerings serves its stage and it is eligible
-            pools, projects = [], {}
+            pools, projects, every = [], {}, None
             for off_pk, off in offerings:
                 allowed = self._eligible.get(off_pk)
-                if allowed is None:
-                    every = self._projects_by_pk(tx, sorted(self._project_pks_of(tx, tpk).values()))
+                if allowed is None:  # after a write: every project of the territory, validated once
+                    if every is None:
+                        every = self._projects_by_pk(tx, sorted(self._project_pks_of(tx, tpk).values()))
                     ok = [pk for pk, p in every.items() if p.stage in off.stages and filters.eligible(off, p)]
                     allowed = self._eligible[off_pk] = np.array(ok, dtype=np.int64)
                 if not len(allowed):
