@@ -15,6 +15,7 @@ them (see ``Recommender._member_columns`` and ``_need_columns``).
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Iterable
 from typing import Any
 
@@ -36,8 +37,8 @@ def _rank(ext_ids: list[str]) -> np.ndarray:
 class _Causes:
     """A boolean matrix (row, cause key): which rows name which causes."""
 
-    def __init__(self, lists: list[list[str]]) -> None:
-        self.vocabulary: dict[str, int] = {}
+    def __init__(self, lists: list[list[str]], vocabulary: dict[str, int] | None = None) -> None:
+        self.vocabulary: dict[str, int] = dict(vocabulary or {})
         keys = [{scoring.cause_key(c) for c in causes} for causes in lists]
         for row in keys:
             for key in sorted(row):
@@ -47,6 +48,16 @@ class _Causes:
             self.matrix[n, [self.vocabulary[k] for k in row]] = True
         self.count = np.fromiter((len(row) for row in keys), dtype=np.int64, count=len(keys))
 
+    def appended(self, lists: list[list[str]]) -> _Causes:
+        """A new matrix with rows for these lists after the current ones."""
+        more = _Causes(lists, self.vocabulary)
+        width = more.matrix.shape[1]
+        old = np.zeros((len(self.matrix), width), dtype=bool)
+        old[:, : self.matrix.shape[1]] = self.matrix
+        more.matrix = np.vstack([old, more.matrix])
+        more.count = np.concatenate([self.count, more.count])
+        return more
+
     def columns(self, causes: Iterable[str]) -> tuple[list[int], int]:
         """The matrix columns of a list of causes (those nobody names have none), and how many distinct keys it has."""
         keys = {scoring.cause_key(c) for c in causes}
@@ -54,28 +65,67 @@ class _Causes:
 
 
 class MemberColumns:
-    """The fields of the suggestible members of a territory that the scores read, by pk."""
+    """The fields of the suggestible members of a territory that the scores read, by pk.
+
+    Rows are only ever appended: ``with_members`` returns new columns (the old ones stay
+    valid for the requests reading them) where the given members get new rows and their pk
+    points to them; the rows they replace are left unused.
+    """
 
     def __init__(self, members: dict[int, Member]) -> None:
+        self.row = np.zeros(0, dtype=np.int64)  # pk -> row, -1 for none
+        self.ext_ids: list[str] = []  # by row
+        self.pk_of: dict[str, int] = {}
+        self.rank = np.zeros(0, dtype=np.int64)  # by row: position of the external id in sorted order
+        self.hours = np.zeros(0, dtype=np.float64)
+        self.remote_ok = np.zeros(0, dtype=bool)
+        self.max_engagements = np.zeros(0, dtype=np.int64)
+        self.active = np.zeros(0, dtype=np.int64)
+        self.place = np.zeros(0, dtype=np.int64)
+        self._place_index: dict[tuple[str | None, str | None], int] = {}
+        self.places: list[tuple[str | None, str | None]] = []
+        self.causes = _Causes([])
+        self._proximity: dict[tuple[int, str | None], float] = {}  # (place, commune) -> value; places never move
+        self._append(members)
+
+    @property
+    def unused_rows(self) -> int:
+        return len(self.ext_ids) - len(self.pk_of)
+
+    def with_members(self, members: dict[int, Member]) -> MemberColumns:
+        """New columns where these members (new or changed) have fresh rows."""
+        new = copy.copy(self)
+        new.ext_ids, new.pk_of, new._place_index = list(self.ext_ids), dict(self.pk_of), dict(self._place_index)
+        new._append(members)
+        return new
+
+    def _append(self, members: dict[int, Member]) -> None:
+        if not members:
+            return
         pks = np.fromiter(members, dtype=np.int64, count=len(members))
-        size = int(pks.max()) + 1 if len(pks) else 0
-        self.row = np.full(size, -1, dtype=np.int64)  # pk -> row
-        self.row[pks] = np.arange(len(pks))
         ms = list(members.values())
-        self.ext_ids = [m.id for m in ms]
-        self.pk_of = dict(zip(self.ext_ids, pks.tolist(), strict=True))
-        self.rank = _rank(self.ext_ids)
-        self.hours = np.fromiter((m.hours_per_week for m in ms), dtype=np.float64, count=len(ms))
-        self.remote_ok = np.fromiter((m.remote_ok for m in ms), dtype=bool, count=len(ms))
-        self.max_engagements = np.fromiter((m.max_engagements for m in ms), dtype=np.int64, count=len(ms))
-        self.active = np.fromiter((m.active_engagements for m in ms), dtype=np.int64, count=len(ms))
-        places: dict[tuple[str | None, str | None], int] = {}
-        self.place = np.fromiter(
-            (places.setdefault((m.commune, m.postcode), len(places)) for m in ms), dtype=np.int64, count=len(ms)
-        )
-        self.places = list(places)
-        self.causes = _Causes([m.causes for m in ms])
-        self._proximity: dict[tuple[int, str | None], float] = {}
+        start = len(self.ext_ids)
+        known = all(m.id in self.pk_of for m in ms)  # only changes: the sorted order of ids stays
+        old_rank = [int(self.rank[self.row[self.pk_of[m.id]]]) for m in ms] if known else []
+        row = np.full(max(len(self.row), int(pks.max()) + 1), -1, dtype=np.int64)
+        row[: len(self.row)] = self.row
+        row[pks] = np.arange(start, start + len(ms))
+        self.row = row
+        self.ext_ids += [m.id for m in ms]
+        self.pk_of.update(zip((m.id for m in ms), pks.tolist(), strict=True))
+        self.rank = np.concatenate([self.rank, np.array(old_rank, dtype=np.int64)]) if known else _rank(self.ext_ids)
+
+        def more(values, dtype) -> np.ndarray:
+            return np.fromiter(values, dtype=dtype, count=len(ms))
+
+        self.hours = np.concatenate([self.hours, more((m.hours_per_week for m in ms), np.float64)])
+        self.remote_ok = np.concatenate([self.remote_ok, more((m.remote_ok for m in ms), bool)])
+        self.max_engagements = np.concatenate([self.max_engagements, more((m.max_engagements for m in ms), np.int64)])
+        self.active = np.concatenate([self.active, more((m.active_engagements for m in ms), np.int64)])
+        places = (self._place_index.setdefault((m.commune, m.postcode), len(self._place_index)) for m in ms)
+        self.place = np.concatenate([self.place, more(places, np.int64)])
+        self.places = list(self._place_index)
+        self.causes = self.causes.appended([m.causes for m in ms])
 
     def rows(self, pks: np.ndarray) -> np.ndarray:
         return self.row[pks]

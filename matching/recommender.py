@@ -42,6 +42,7 @@ from matching.settings import Settings
 from matching.store import (
     INDEXED_KINDS,
     ROW_OF_KIND,
+    MemberRow,
     NeedRow,
     OfferingRow,
     PartnerRow,
@@ -105,6 +106,8 @@ class Recommender:
         # members by pk, and per territory the mask (by member pk) of those who may be suggested
         self._members: dict[int, Member] = {}
         self._available: dict[int, np.ndarray] = {}
+        self._members_dirty: set[int] = set()  # written since the masks and columns were read
+        self._members_lock = threading.RLock()
         # needs by pk with their project's id and document; open needs per (territory, day)
         self._needs: dict[int, tuple[Need, str, dict[str, Any]]] = {}
         self._open_needs: dict[tuple[int, dt.date], np.ndarray] = {}
@@ -435,13 +438,46 @@ class Recommender:
 
     # -- read caches of the hot path ---------------------------------------------------
     def _forget_members(self, pks: set[int] | None) -> None:
-        """Drop cached members (all when ``pks`` is None) and the availability masks."""
-        if pks is None:
-            self._members = {}
-        else:
+        """Drop cached members: all when ``pks`` is None, else those written (brought up to date
+        in the masks and columns by the next read, ``_refresh_members``)."""
+        with self._members_lock:
+            if pks is None:
+                self._members, self._available, self._member_cols, self._members_dirty = {}, {}, {}, set()
+                return
             for pk in pks:
                 self._members.pop(pk, None)
-        self._available, self._member_cols = {}, {}
+            self._members_dirty |= pks
+
+    def _refresh_members(self, tx: Tx) -> None:
+        """Bring the availability masks and member columns up to date with the members written.
+
+        Only the written members are read again: a profile update costs a few milliseconds
+        on the next question instead of rebuilding the territory's masks and columns.
+        """
+        with self._members_lock:
+            if not self._members_dirty:
+                return
+            dirty = sorted(self._members_dirty)
+            state: dict[int, tuple[int, bool]] = {}
+            for start in range(0, len(dirty), 500):
+                stmt = select(MemberRow.pk, MemberRow.territory_pk, MemberRow.available).where(
+                    MemberRow.pk.in_(dirty[start : start + 500])
+                )
+                state.update({pk: (tpk, bool(available)) for pk, tpk, available in tx.s.execute(stmt)})
+            for tpk, mask in list(self._available.items()):
+                now_available = [pk for pk in dirty if state.get(pk) == (tpk, True)]
+                mask = np.concatenate([mask, np.zeros(max(0, max(dirty) + 1 - len(mask)), dtype=bool)])
+                mask[dirty] = False  # deleted, moved, no longer available
+                mask[now_available] = True
+                mask.flags.writeable = False
+                self._available[tpk] = mask
+                cols = self._member_cols.get(tpk)
+                if cols is not None:
+                    cols = cols.with_members(self._members_by_pk(tx, now_available))
+                    # rows replaced pile up: past the live ones, the next question rebuilds
+                    self._member_cols[tpk] = cols if cols.unused_rows <= len(cols.pk_of) else None
+            self._member_cols = {t: c for t, c in self._member_cols.items() if c is not None}
+            self._members_dirty = set()
 
     def _members_by_pk(self, tx: Tx, pks: list[int]) -> dict[int, Member]:
         """Validated members, from the cache or validated once from their rows."""
@@ -501,14 +537,16 @@ class Recommender:
 
     def _available_mask(self, tx: Tx, tpk: int) -> np.ndarray:
         """Boolean array by member pk: in the territory, consenting, below maximum engagements."""
-        mask = self._available.get(tpk)
-        if mask is None:
-            pks = np.fromiter(filters.available_members(tx, tpk), dtype=np.int64)
-            mask = np.zeros(int(pks.max()) + 1 if len(pks) else 0, dtype=bool)
-            mask[pks] = True
-            mask.flags.writeable = False  # shared between requests: callers copy before changing it
-            self._available[tpk] = mask
-        return mask
+        with self._members_lock:  # a write in between cannot be missed (see _refresh_members)
+            self._refresh_members(tx)
+            mask = self._available.get(tpk)
+            if mask is None:
+                pks = np.fromiter(filters.available_members(tx, tpk), dtype=np.int64)
+                mask = np.zeros(int(pks.max()) + 1 if len(pks) else 0, dtype=bool)
+                mask[pks] = True
+                mask.flags.writeable = False  # shared between requests: callers copy before changing it
+                self._available[tpk] = mask
+            return mask
 
     def _territory_pk(self, tx: Tx, territory_id: str) -> int:
         pk = self._tpks.get(territory_id)
@@ -574,11 +612,13 @@ class Recommender:
 
     def _member_columns(self, tx: Tx, tpk: int) -> MemberColumns:
         """Column arrays of the territory's suggestible members (dropped with the mask)."""
-        cols = self._member_cols.get(tpk)
-        if cols is None:
-            pks = np.flatnonzero(self._available_mask(tx, tpk)).tolist()
-            cols = self._member_cols[tpk] = MemberColumns(self._members_by_pk(tx, pks))
-        return cols
+        with self._members_lock:
+            self._refresh_members(tx)
+            cols = self._member_cols.get(tpk)
+            if cols is None:
+                pks = np.flatnonzero(self._available_mask(tx, tpk)).tolist()
+                cols = self._member_cols[tpk] = MemberColumns(self._members_by_pk(tx, pks))
+            return cols
 
     def _need_columns(self, tx: Tx, tpk: int) -> NeedColumns:
         """Column arrays of the territory's open needs of the day (dropped on project writes)."""

@@ -122,3 +122,30 @@ def test_combine_many_is_combine_of_each_row(values, weights, rnd) -> None:
     present = np.array([rnd.random() < 0.5 for _ in range(n)])
     rows = [{name: float(v[i]) for name, v in comps.items() if name != "causes" or present[i]} for i in range(n)]
     assert combine_many(comps, weights, {"causes": present}) == [combine(r, weights) for r in rows]
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.lists(members, min_size=2, max_size=12, unique_by=lambda m: m.id),
+    st.lists(members, min_size=1, max_size=6, unique_by=lambda m: m.id),
+    st.sampled_from(COMMUNES),
+    st.lists(st.sampled_from(CAUSES), max_size=3),
+)
+def test_columns_updated_in_place_of_a_rebuild_give_the_same_scores(first, changes, commune, project_causes) -> None:
+    """New and changed members appended to the columns score as in columns built from scratch."""
+    by_pk = {5 * n + 2: m for n, m in enumerate(first)}
+    pk_of = {m.id: pk for pk, m in by_pk.items()}
+    # a change keeps the pk of a known member; a new member gets a new pk
+    changed = {pk_of.get(m.id, 1000 + n): m for n, m in enumerate(changes)}
+    cols = MemberColumns(by_pk).with_members(changed)
+    fresh = MemberColumns(by_pk | changed)
+    pks = np.array(sorted(by_pk | changed), dtype=np.int64)
+    a, b = cols.rows(pks), fresh.rows(pks)
+    assert [cols.ext_ids[r] for r in a] == [fresh.ext_ids[r] for r in b]
+    assert np.array_equal(np.argsort(cols.rank[a], kind="stable"), np.argsort(fresh.rank[b], kind="stable"))
+    assert np.array_equal(cols.availability(a, 2.5), fresh.availability(b, 2.5))
+    assert np.array_equal(cols.place_score(a, False, commune), fresh.place_score(b, False, commune))
+    assert np.array_equal(cols.load(a), fresh.load(b))
+    for x, y in zip(cols.causes_share(a, project_causes), fresh.causes_share(b, project_causes), strict=True):
+        assert np.array_equal(x, y)
+    assert cols.unused_rows == len(set(changed) & set(by_pk))

@@ -189,3 +189,39 @@ def test_a_second_process_on_the_same_store(rec: Recommender, settings, use_enco
     with pytest.raises(NotFound):
         rec.offerings_for_project("mini", "p9", k=3)
     other.close()
+
+
+def test_member_writes_keep_the_in_memory_read_path_in_step(rec: Recommender, settings, use_encoder) -> None:
+    """After profile updates, a new member, a withdrawal and a deletion, the long-lived
+    recommender (masks and columns updated in place) answers as one opened afresh."""
+    needs = ["p1-n1", "p1-n2", "p2-n1", "p3-n1"]
+
+    def answers(r: Recommender) -> dict:
+        return {n: [(m.id, m.score, m.breakdown, m.reasons) for m in r.members_for_need("mini", n, k=8)] for n in needs}
+
+    def fresh() -> Recommender:
+        other = Recommender(settings, encoder=use_encoder)
+        other.open()
+        return other
+
+    answers(rec)  # the caches are built
+    m1, m2 = rec.get_member("mini", "m1"), rec.get_member("mini", "m2")
+    newcomer = Member(id="m9", display_name="Iris T.", skills="Trésorière d'une association", consent=True, causes=["Écologie"])
+    rec.upsert_members(
+        "mini",
+        [
+            Member.model_validate(
+                m1.model_dump() | {"hours_per_week": 0.5, "commune": "Antony", "postcode": None, "causes": ["Culture"]}
+            ),
+            Member.model_validate(m2.model_dump() | {"consent": False}),
+            newcomer,
+        ],
+    )
+    rec.delete_member("mini", "m3")
+    other = fresh()
+    assert answers(rec) == answers(other)
+    rec.upsert_members("mini", [m2, Member.model_validate(newcomer.model_dump() | {"active_engagements": 2})])
+    other.close()
+    other = fresh()
+    assert answers(rec) == answers(other)
+    other.close()
