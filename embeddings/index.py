@@ -125,6 +125,8 @@ class VectorIndex:
         self._index = faiss.IndexIDMap2(faiss.IndexFlatIP(self.dim))
         self._present = np.zeros(0, dtype=bool)  # by id: is it in the index?
         self._flat: tuple[Any, np.ndarray] | None = None  # flat index: (inner index, id of each position)
+        # flat index: exact copies restricted to read-only filters (id of the mask -> mask, index, ids)
+        self._subsets: dict[int, tuple[np.ndarray, Any, np.ndarray]] = {}
         self._threads = os.cpu_count() or 1
 
     # -- content -------------------------------------------------------------
@@ -339,7 +341,22 @@ class VectorIndex:
         faiss = self._faiss
         if self._flat is None:
             self._flat = (faiss.downcast_index(self._index.index), faiss.vector_to_array(self._index.id_map))
+            self._subsets = {}
         inner, ids_by_position = self._flat
+        if not mask.flags.writeable:  # a filter shared between requests: search its own copy
+            subset = self._subsets.get(id(mask))
+            if subset is None or subset[0] is not mask:
+                keep = np.flatnonzero(mask[ids_by_position])
+                vectors = faiss.rev_swig_ptr(inner.get_xb(), inner.ntotal * self.dim).reshape(inner.ntotal, self.dim)
+                sub = faiss.IndexFlatIP(self.dim)
+                sub.add(np.ascontiguousarray(vectors[keep]))
+                if len(self._subsets) >= 8:
+                    self._subsets.pop(next(iter(self._subsets)))
+                subset = self._subsets[id(mask)] = (mask, sub, ids_by_position[keep])
+            _, sub, sub_ids = subset
+            faiss.omp_set_num_threads(1 if len(queries) < 16 else self._threads)
+            scores, positions = sub.search(queries, k)
+            return np.where(positions >= 0, sub_ids[positions], -1), scores
         bitmap = np.packbits(mask[ids_by_position], bitorder="little")
         selector = faiss.IDSelectorBitmap(len(ids_by_position), faiss.swig_ptr(bitmap))
         faiss.omp_set_num_threads(1 if len(queries) < 16 else self._threads)

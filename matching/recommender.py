@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any, Literal, TypeVar
 
 import numpy as np
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from embeddings import CachedEncoder, Encoder, IndexMismatch, VectorCache, VectorIndex, build_encoder
 from embeddings.adapter import QueryAdapter
@@ -54,6 +54,13 @@ from matching.store import (
 from matching.text import lexical_tokens
 
 log = logging.getLogger(__name__)
+# the subject of a question, read on every request: statements built once (SQLAlchemy caches their compiled form)
+_NEED_BY_ID = (
+    select(NeedRow.pk, NeedRow.data, ProjectRow.ext_id, ProjectRow.data)
+    .join(ProjectRow, NeedRow.project_pk == ProjectRow.pk)
+    .where(NeedRow.territory_pk == bindparam("tpk"), NeedRow.ext_id == bindparam("ext"))
+)
+_PROJECT_BY_ID = select(ProjectRow.data).where(ProjectRow.territory_pk == bindparam("tpk"), ProjectRow.ext_id == bindparam("ext"))
 BULK_ROWS = 50  # an ingest of this many rows of a territory loads its rows at once
 CONTACTS_TTL = 2.0  # seconds a live request may reuse the contact counts (exposure policy)
 T = TypeVar("T")
@@ -556,11 +563,7 @@ class Recommender:
 
     def _need(self, tx: Tx, tpk: int, need_id: str) -> tuple[int, Need, str, dict[str, Any]]:
         """A need by external id, read fresh (one query): its pk, the need, its project's id and document."""
-        row = tx.s.execute(
-            select(NeedRow.pk, NeedRow.data, ProjectRow.ext_id, ProjectRow.data)
-            .join(ProjectRow, NeedRow.project_pk == ProjectRow.pk)
-            .where(NeedRow.territory_pk == tpk, NeedRow.ext_id == need_id)
-        ).first()
+        row = tx.s.connection().execute(_NEED_BY_ID, {"tpk": tpk, "ext": need_id}).first()
         if row is None:
             raise NotFound("besoin", need_id)
         pk, data, project_id, pdata = row
@@ -576,7 +579,7 @@ class Recommender:
 
     def _project(self, tx: Tx, tpk: int, project_id: str) -> Project:
         """A project by external id, read fresh (one query), without its needs."""
-        data = tx.s.scalar(select(ProjectRow.data).where(ProjectRow.territory_pk == tpk, ProjectRow.ext_id == project_id))
+        data = tx.s.connection().execute(_PROJECT_BY_ID, {"tpk": tpk, "ext": project_id}).scalar()
         if data is None:
             raise NotFound("projet", project_id)
         return Project.model_validate(data | {"needs": []})

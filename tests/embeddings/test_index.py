@@ -106,4 +106,9 @@ def test_filtered_search_after_changes_matches_brute_force() -> None:
         expected = sorted((i for i in vectors if allowed[i]), key=lambda i: -float(vectors[i] @ query))[:15]
         assert ids[0].tolist() == expected
         assert np.allclose(scores[0], [vectors[i] @ query for i in expected], atol=1e-5)
+        shared = allowed.copy()
+        shared.flags.writeable = False  # a filter kept between requests: searched on its own copy
+        for _ in range(2):
+            again, again_scores = index.search_arrays(query[None], 15, allowed=shared)
+            assert again[0].tolist() == expected and np.array_equal(again_scores, scores)
         assert [h.id for h in index.search(query, 15, allowed={int(i) for i in np.flatnonzero(allowed)})] == expected
