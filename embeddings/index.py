@@ -320,7 +320,8 @@ class VectorIndex:
         if k <= 0:
             return empty
         if self.structure == FLAT and bitmap is not None:
-            return self._search_flat_filtered(queries, k, mask)
+            shared = allowed if isinstance(allowed, np.ndarray) and not allowed.flags.writeable else None
+            return self._search_flat_filtered(queries, k, mask, shared)
         if self.structure == IVF_SQ8:
             params = faiss.SearchParametersIVF(sel=selector, nprobe=self.params["nprobe"])
         else:
@@ -332,7 +333,9 @@ class VectorIndex:
         del bitmap  # the selector points into it: kept alive until here
         return ids, scores
 
-    def _search_flat_filtered(self, queries: np.ndarray, k: int, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def _search_flat_filtered(
+        self, queries: np.ndarray, k: int, mask: np.ndarray, shared: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
         """Filtered exact search on the inner flat index, the filter given by position.
 
         The same result as a selector by id on the ``IndexIDMap2``, a third faster: FAISS
@@ -343,16 +346,16 @@ class VectorIndex:
             self._flat = (faiss.downcast_index(self._index.index), faiss.vector_to_array(self._index.id_map))
             self._subsets = {}
         inner, ids_by_position = self._flat
-        if not mask.flags.writeable:  # a filter shared between requests: search its own copy
-            subset = self._subsets.get(id(mask))
-            if subset is None or subset[0] is not mask:
+        if shared is not None:  # a read-only filter, kept between requests: search its own copy
+            subset = self._subsets.get(id(shared))
+            if subset is None or subset[0] is not shared:
                 keep = np.flatnonzero(mask[ids_by_position])
                 vectors = faiss.rev_swig_ptr(inner.get_xb(), inner.ntotal * self.dim).reshape(inner.ntotal, self.dim)
                 sub = faiss.IndexFlatIP(self.dim)
                 sub.add(np.ascontiguousarray(vectors[keep]))
                 if len(self._subsets) >= 8:
                     self._subsets.pop(next(iter(self._subsets)))
-                subset = self._subsets[id(mask)] = (mask, sub, ids_by_position[keep])
+                subset = self._subsets[id(shared)] = (shared, sub, ids_by_position[keep])
             _, sub, sub_ids = subset
             faiss.omp_set_num_threads(1 if len(queries) < 16 else self._threads)
             scores, positions = sub.search(queries, k)
