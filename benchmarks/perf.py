@@ -62,6 +62,24 @@ def timed(fn, n: int) -> list[float]:
     return out
 
 
+def questions(rec, doc: dict, requests: int) -> tuple[dict, dict]:
+    """The subjects asked about (existing entities of the document) and each question's call, k=10."""
+    with_needs = [p for p in doc["projects"] if p["needs"]]
+    subjects = {
+        "members_for_need": [n["id"] for p in with_needs for n in p["needs"]][:requests],
+        "needs_for_member": [m["id"] for m in doc["members"]][:requests],
+        "offerings_for_project": [p["id"] for p in doc["projects"]][:requests],
+        "projects_for_partner": [p["id"] for p in doc["partners"]],
+    }
+    calls = {
+        "members_for_need": lambda s: rec.members_for_need(T, s, k=10),
+        "needs_for_member": lambda s: rec.needs_for_member(T, s, k=10),
+        "offerings_for_project": lambda s: rec.offerings_for_project(T, s, k=10),
+        "projects_for_partner": lambda s: rec.projects_for_partner(T, s, k=10),
+    }
+    return subjects, calls
+
+
 # -- ingest + recommend on a real territory ---------------------------------------------------
 def territory(work: Path, members: int, args) -> dict:
     from data.generate_demo import generate, write_json
@@ -113,19 +131,7 @@ def territory(work: Path, members: int, args) -> dict:
     # recommend: in-process, floor, HTTP
     import faiss
 
-    projects = [p for p in doc["projects"] if p["needs"]]
-    subjects = {
-        "members_for_need": [n["id"] for p in projects for n in p["needs"]][: args.requests],
-        "needs_for_member": [m["id"] for m in doc["members"]][: args.requests],
-        "offerings_for_project": [p["id"] for p in doc["projects"]][: args.requests],
-        "projects_for_partner": [p["id"] for p in doc["partners"]],
-    }
-    calls = {
-        "members_for_need": lambda s: rec.members_for_need(T, s, k=10),
-        "needs_for_member": lambda s: rec.needs_for_member(T, s, k=10),
-        "offerings_for_project": lambda s: rec.offerings_for_project(T, s, k=10),
-        "projects_for_partner": lambda s: rec.projects_for_partner(T, s, k=10),
-    }
+    subjects, calls = questions(rec, doc, args.requests)
     # the floor: one raw FAISS search of the question's own query vector, same k, nothing around it
     searched = {
         "members_for_need": "member",
@@ -330,20 +336,8 @@ def scale_service(base_path: Path, n: int, work: Path, requests: int, runs: int)
     out["ingest_s_vectors_cached"] = round(time.perf_counter() - t, 1)
     out["index"] = {"kind": rec.indexes["member"].structure, "params": rec.indexes["member"].params}
     del batch
-    projects = [p for p in doc["projects"] if p["needs"]]
-    subjects = {
-        "members_for_need": [nd["id"] for p in projects for nd in p["needs"]][:requests],
-        "needs_for_member": [m["id"] for m in doc["members"]][:requests],
-        "offerings_for_project": [p["id"] for p in doc["projects"]][:requests],
-        "projects_for_partner": [p["id"] for p in doc["partners"]],
-    }
-    del doc, projects
-    calls = {
-        "members_for_need": lambda s: rec.members_for_need(T, s, k=10),
-        "needs_for_member": lambda s: rec.needs_for_member(T, s, k=10),
-        "offerings_for_project": lambda s: rec.offerings_for_project(T, s, k=10),
-        "projects_for_partner": lambda s: rec.projects_for_partner(T, s, k=10),
-    }
+    subjects, calls = questions(rec, doc, requests)
+    del doc
     out["in_process_ms"] = {}
     for q, fn in calls.items():
         subs = subjects[q]

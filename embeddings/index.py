@@ -149,7 +149,7 @@ class VectorIndex:
         return np.flatnonzero(self._present).astype(np.int64)
 
     def _mark(self, ids: np.ndarray, value: bool) -> None:
-        self._flat = None  # positions move on every change
+        self._flat, self._subsets = None, {}  # positions move on every change, copies go stale
         if len(ids) == 0:
             return
         if value and ids.max() >= len(self._present):
@@ -344,7 +344,6 @@ class VectorIndex:
         faiss = self._faiss
         if self._flat is None:
             self._flat = (faiss.downcast_index(self._index.index), faiss.vector_to_array(self._index.id_map))
-            self._subsets = {}
         inner, ids_by_position = self._flat
         if shared is not None:  # a read-only filter, kept between requests: search its own copy
             subset = self._subsets.get(id(shared))
