@@ -306,6 +306,9 @@ class VectorIndex:
         queries = self._check(queries)
         faiss = self._faiss
         empty = np.zeros((len(queries), 0), dtype=np.int64), np.zeros((len(queries), 0), dtype=np.float32)
+        subset = self._subset_of(allowed)
+        if subset is not None:  # a read-only filter searched before: its exact copy, no mask work
+            return self._search_subset(subset, queries, min(k, len(subset[2]))) if len(subset[2]) else empty
         selector, bitmap = None, None
         if allowed is not None:
             mask = self.allowed_mask(allowed)
@@ -346,8 +349,8 @@ class VectorIndex:
             self._flat = (faiss.downcast_index(self._index.index), faiss.vector_to_array(self._index.id_map))
         inner, ids_by_position = self._flat
         if shared is not None:  # a read-only filter, kept between requests: search its own copy
-            subset = self._subsets.get(id(shared))
-            if subset is None or subset[0] is not shared:
+            subset = self._subset_of(shared)
+            if subset is None:
                 keep = np.flatnonzero(mask[ids_by_position])
                 vectors = faiss.rev_swig_ptr(inner.get_xb(), inner.ntotal * self.dim).reshape(inner.ntotal, self.dim)
                 sub = faiss.IndexFlatIP(self.dim)
@@ -355,16 +358,28 @@ class VectorIndex:
                 if len(self._subsets) >= 8:
                     self._subsets.pop(next(iter(self._subsets)))
                 subset = self._subsets[id(shared)] = (shared, sub, ids_by_position[keep])
-            _, sub, sub_ids = subset
-            faiss.omp_set_num_threads(1 if len(queries) < 16 else self._threads)
-            scores, positions = sub.search(queries, k)
-            return np.where(positions >= 0, sub_ids[positions], -1), scores
+            return self._search_subset(subset, queries, k)
         bitmap = np.packbits(mask[ids_by_position], bitorder="little")
         selector = faiss.IDSelectorBitmap(len(ids_by_position), faiss.swig_ptr(bitmap))
         faiss.omp_set_num_threads(1 if len(queries) < 16 else self._threads)
         scores, positions = inner.search(queries, k, params=faiss.SearchParameters(sel=selector))
         del selector, bitmap  # the selector points into the bitmap: both kept alive until here
         return np.where(positions >= 0, ids_by_position[positions], -1), scores
+
+    def _search_subset(
+        self, subset: tuple[np.ndarray, Any, np.ndarray], queries: np.ndarray, k: int
+    ) -> tuple[np.ndarray, np.ndarray]:
+        _, sub, sub_ids = subset
+        self._faiss.omp_set_num_threads(1 if len(queries) < 16 else self._threads)
+        scores, positions = sub.search(queries, k)
+        return np.where(positions >= 0, sub_ids[positions], -1), scores
+
+    def _subset_of(self, allowed: object) -> tuple[np.ndarray, Any, np.ndarray] | None:
+        """The exact copy kept for this read-only filter (flat index only), if there is one."""
+        if not self._subsets or not isinstance(allowed, np.ndarray):
+            return None
+        subset = self._subsets.get(id(allowed))
+        return subset if subset is not None and subset[0] is allowed else None
 
     def set_nprobe(self, nprobe: int) -> None:
         """Cells visited per search by an ``ivf-sq8`` index (no effect on ``flat``)."""

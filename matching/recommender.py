@@ -60,6 +60,7 @@ _NEED_BY_ID = (
     .join(ProjectRow, NeedRow.project_pk == ProjectRow.pk)
     .where(NeedRow.territory_pk == bindparam("tpk"), NeedRow.ext_id == bindparam("ext"))
 )
+_MEMBER_BY_ID = select(MemberRow.data).where(MemberRow.territory_pk == bindparam("tpk"), MemberRow.ext_id == bindparam("ext"))
 _PROJECT_BY_ID = select(ProjectRow.data).where(ProjectRow.territory_pk == bindparam("tpk"), ProjectRow.ext_id == bindparam("ext"))
 BULK_ROWS = 50  # an ingest of this many rows of a territory loads its rows at once
 CONTACTS_TTL = 2.0  # seconds a live request may reuse the contact counts (exposure policy)
@@ -569,6 +570,13 @@ class Recommender:
         pk, data, project_id, pdata = row
         return pk, Need.model_validate(data), project_id, pdata
 
+    def _member(self, tx: Tx, tpk: int, member_id: str) -> Member:
+        """A member by external id, read fresh (one query)."""
+        data = tx.s.connection().execute(_MEMBER_BY_ID, {"tpk": tpk, "ext": member_id}).scalar()
+        if data is None:
+            raise NotFound("membre", member_id)
+        return Member.model_validate(data)
+
     def _project_pks_of(self, tx: Tx, tpk: int) -> dict[str, int]:
         """External id -> pk of the territory's projects."""
         pks = self._project_pks.get(tpk)
@@ -952,8 +960,8 @@ class Recommender:
         k = self._k(k)
         weights = self.weights.for_question("need_for_member")
         with self.store.read() as tx:
-            tpk = tx.territory_pk(territory_id)
-            member = tx.get_member(territory_id, member_id)
+            tpk = self._territory_pk(tx, territory_id)
+            member = self._member(tx, tpk, member_id)
             text = member.text()
             pool = self._candidates(
                 "need", "need_for_member", self._query_vector(text, "need"), text, self._open_needs_mask(tx, tpk)

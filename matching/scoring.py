@@ -142,7 +142,8 @@ def combine_many(
             of the rows that have it; the others are scored as if it were absent.
 
     Sums run in float64 in the order of ``components``, as ``combine`` does, and each
-    total is rounded by Python's ``round``: the two functions agree to the last bit.
+    total is rounded as Python's ``round(v, 6)`` rounds it: the two functions agree to the
+    last bit (see ``round6``).
     """
     present = present or {}
     n = len(next(iter(components.values()))) if components else 0
@@ -154,7 +155,22 @@ def combine_many(
             term, weight = np.where(present[name], term, 0.0), np.where(present[name], weight, 0.0)
         num, total = num + term, total + weight
     value = np.clip(np.divide(num, total, out=np.zeros(n), where=total > 0), 0.0, 1.0)
-    return [round(v, 6) if t > 0 else 0.0 for v, t in zip(value.tolist(), total.tolist(), strict=True)]
+    return round6(np.where(total > 0, value, 0.0)).tolist()
+
+
+def round6(values: np.ndarray) -> np.ndarray:
+    """``round(v, 6)`` of each float64, vectorised, with the same result to the last bit.
+
+    ``rint(v * 1e6) / 1e6`` is the double nearest to the decimal that Python's ``round``
+    picks, except where ``v * 1e6`` lies so close to a half that its own rounding error
+    (about 1e-10 here, as |v| <= 1) could decide: those few are rounded by Python.
+    """
+    scaled = values * 1e6
+    out = np.rint(scaled) / 1e6
+    near_half = np.flatnonzero(np.abs(scaled - np.floor(scaled) - 0.5) < 1e-6)
+    for n in near_half.tolist():
+        out[n] = round(float(values[n]), 6)
+    return out
 
 
 # -- components ---------------------------------------------------------------------

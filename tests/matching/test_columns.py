@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from matching import scoring
 from matching.columns import MemberColumns, NeedColumns
 from matching.domain import Member, Need
-from matching.scoring import combine, combine_many
+from matching.scoring import combine, combine_many, round6
 
 COMMUNES = [None, "Sceaux", "Bourg-la-Reine", "Antony", "Châtenay-Malabry", "Paris", "Lyon", "Nulle-Part"]
 POSTCODES = [None, "92330", "92340", "75005", "99999"]
@@ -123,6 +123,16 @@ def test_combine_many_is_combine_of_each_row(values, weights, rnd) -> None:
     rows = [{name: float(v[i]) for name, v in comps.items() if name != "causes" or present[i]} for i in range(n)]
     assert combine_many(comps, weights, {"causes": present}) == [combine(r, weights) for r in rows]
 
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.floats(0, 1), min_size=1, max_size=50), st.lists(st.integers(0, 1_000_000), max_size=20))
+def test_round6_is_pythons_round(values, halves) -> None:
+    # values exactly on, just below and just above a half of the 6th decimal are the hard ones
+    edge = [(h + 0.5) / 1e6 for h in halves]
+    edge += [float(np.nextafter(v, 0.0)) for v in edge] + [float(np.nextafter(v, 1.0)) for v in edge]
+    arr = np.array([v for v in values + edge if v <= 1.0])
+    assert round6(arr).tolist() == [round(v, 6) for v in arr.tolist()]
 
 @settings(max_examples=40, deadline=None)
 @given(
