@@ -433,13 +433,13 @@ class Tx:
         else:
             self.s.flush()
             self._changes.projects_written.add(row.pk)
-        for need_row in list(row.needs):
-            if need_row.ext_id not in wanted:
-                self._changes.removed["need"].add(need_row.pk)
-                self._changes.upserted["need"].pop(need_row.pk, None)
-                row.needs.remove(need_row)
-                self._preloaded.get((NeedRow, tpk), {}).pop(need_row.ext_id, None)
-        self.s.flush()
+            for need_row in list(row.needs):
+                if need_row.ext_id not in wanted:
+                    self._changes.removed["need"].add(need_row.pk)
+                    self._changes.upserted["need"].pop(need_row.pk, None)
+                    row.needs.remove(need_row)
+                    self._preloaded.get((NeedRow, tpk), {}).pop(need_row.ext_id, None)
+            self.s.flush()
         by_id = {n.ext_id: n for n in row.needs}
         for need in project.needs:
             other = self._row(NeedRow, tpk, need.id)
@@ -456,7 +456,8 @@ class Tx:
             need_row.status = need.status
             need_row.deadline = need.deadline
             self._set_text("need", need_row, need.full_text())
-        self.s.flush()
+        if not bulk:  # a bulk write's new rows (the project's needs too) are inserted by resolve()
+            self.s.flush()
         return row.pk
 
     def get_project(self, territory_id: str, project_id: str) -> Project:
