@@ -43,6 +43,8 @@ class LexicalIndex:
         self._pos = np.zeros(0, dtype=np.int64)  # by id: position in _order, -1 if absent
         self._dirty = True
         self._lock = threading.Lock()
+        # read-only filters by id seen before, as masks by position (id of the filter -> both)
+        self._by_position: dict[int, tuple[np.ndarray, np.ndarray]] = {}
 
     def __len__(self) -> int:
         return len(self._tokens)
@@ -68,6 +70,7 @@ class LexicalIndex:
             self._order = np.array(sorted(self._tokens), dtype=np.int64)
             self._pos = np.full(int(self._order.max()) + 1 if len(self._order) else 0, -1, dtype=np.int64)
             self._pos[self._order] = np.arange(len(self._order))
+            self._by_position = {}
             if len(self._order):
                 retriever = bm25s.BM25(k1=self.k1, b=self.b)
                 # an empty document would break bm25s: give it a token no query can produce
@@ -88,7 +91,21 @@ class LexicalIndex:
         tokens = self.query_tokens(text)
         if self._retriever is None or not tokens:
             return None
-        return Scored(self._order, self._pos, np.asarray(self._retriever.get_scores(tokens), dtype=np.float32))
+        scores = np.asarray(self._retriever.get_scores(tokens), dtype=np.float32)
+        return Scored(self._order, self._pos, scores, self._filter_by_position)
+
+    def _filter_by_position(self, allowed: np.ndarray) -> np.ndarray:
+        """A read-only boolean filter by id as a mask by position, kept while the documents stay."""
+        hit = self._by_position.get(id(allowed))
+        if hit is not None and hit[0] is allowed:
+            return hit[1]
+        keep = np.zeros(len(self._order), dtype=bool)
+        inside = self._order < len(allowed)
+        keep[inside] = allowed[self._order[inside]]
+        if len(self._by_position) >= 8:
+            self._by_position.pop(next(iter(self._by_position)))
+        self._by_position[id(allowed)] = (allowed, keep)
+        return keep
 
     def scores(self, text: str, ids: Iterable[int]) -> np.ndarray:
         """BM25 score of the text against each id (0 for unknown ids)."""
@@ -111,8 +128,15 @@ class LexicalIndex:
 class Scored:
     """The BM25 scores of one query against every document of a ``LexicalIndex``."""
 
-    def __init__(self, order: np.ndarray, pos: np.ndarray, scores: np.ndarray) -> None:
+    def __init__(
+        self,
+        order: np.ndarray,
+        pos: np.ndarray,
+        scores: np.ndarray,
+        by_position: Callable[[np.ndarray], np.ndarray] | None = None,
+    ) -> None:
         self._order, self._pos, self.scores = order, pos, scores
+        self._by_position = by_position
 
     def of(self, ids: np.ndarray) -> np.ndarray:
         """The score of each id of an integer array (0 for unknown ids)."""
@@ -127,7 +151,12 @@ class Scored:
 
     def top(self, k: int, *, allowed: Iterable[int] | np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
         """The ``k`` best ids with a positive score and their scores, best first (arrays)."""
-        positions = np.flatnonzero(self.scores > 0)  # a query's words occur in few documents
+        if self._by_position is not None and isinstance(allowed, np.ndarray) and _shared_mask(allowed):
+            # a filter shared between requests (available members, open needs): kept by position
+            positions = np.flatnonzero((self.scores > 0) & self._by_position(allowed))
+            allowed = None
+        else:
+            positions = np.flatnonzero(self.scores > 0)  # a query's words occur in few documents
         if allowed is not None and len(positions):
             ids = self._order[positions]
             if isinstance(allowed, np.ndarray) and allowed.dtype == bool:  # a mask by id
@@ -149,3 +178,8 @@ class Scored:
             top = np.concatenate([above, np.flatnonzero(scores == cut)[: k - len(above)]])
         top = top[np.lexsort((top, -scores[top]))]  # best first, then by id
         return self._order[positions[top]], scores[top]
+
+
+def _shared_mask(allowed: np.ndarray) -> bool:
+    """A read-only boolean array by id: a filter that callers share between requests."""
+    return allowed.dtype == bool and not allowed.flags.writeable

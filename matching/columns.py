@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from matching import scoring
-from matching.domain import Member, Need
+from matching.domain import Member, Need, Offering, Project, Stage
 from matching.geo import Communes, proximity
 
 
@@ -213,3 +213,25 @@ class NeedColumns:
         present = (wanted > 0) & bool(has)
         shared = self.causes.matrix[np.ix_(rows, columns)].sum(axis=1) if columns else np.zeros(len(rows), dtype=np.int64)
         return np.divide(shared, wanted, out=np.zeros(len(rows)), where=wanted > 0), present
+
+
+class ProjectColumns:
+    """Stage and id order of a territory's projects, by pk (the read path of "projects for a partner").
+
+    ``stage[pk]`` is the position of the project's stage in ``Stage``; ``rank[pk]`` the position
+    of its external id in sorted order (the tie-break of equal scores); -1 for no project.
+    """
+
+    def __init__(self, projects: dict[int, Project]) -> None:
+        pks = np.fromiter(projects, dtype=np.int64, count=len(projects))
+        size = int(pks.max()) + 1 if len(pks) else 0
+        stages = {stage: n for n, stage in enumerate(Stage)}
+        self.stage = np.full(size, -1, dtype=np.int64)
+        self.stage[pks] = [stages[p.stage] for p in projects.values()]
+        self.rank = np.full(size, -1, dtype=np.int64)
+        self.rank[pks] = _rank([p.id for p in projects.values()])
+
+    @staticmethod
+    def stage_fit(offering: Offering) -> np.ndarray:
+        """``scoring.stage_fit`` of the offering for each stage, in the order of ``Stage``."""
+        return np.array([scoring.stage_fit(offering.stages, stage) for stage in Stage])

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import heapq
 import logging
 import threading
 import time
@@ -33,7 +32,7 @@ from embeddings.lexical import LexicalIndex
 from matching import filters, scoring
 from matching import store as storelib
 from matching import text as textlib
-from matching.columns import MemberColumns, NeedColumns
+from matching.columns import MemberColumns, NeedColumns, ProjectColumns
 from matching.domain import PENDING_STATES, FeedbackEvent, Match, Member, Need, Offering, Partner, Project, Stage, Territory
 from matching.errors import InvalidRequest, NotFound
 from matching.retrieval import Candidate, Pool, retrieve
@@ -128,6 +127,7 @@ class Recommender:
         # per territory: offering pk -> (offering, partner id, partner name); dropped on every write
         self._catalogue: dict[int, dict[int, tuple[Offering, str, str]]] = {}
         self._eligible: dict[int, np.ndarray] = {}  # offering pk -> eligible project pks; dropped on every write
+        self._project_cols: dict[int, ProjectColumns] = {}  # territory pk -> stages and id order; the same
         self._contacts: dict[int, tuple[float, dict[str, int]]] = {}  # territory pk -> (when, contacts per member)
 
     # -- setup -------------------------------------------------------------------------
@@ -150,7 +150,7 @@ class Recommender:
         with self._lock:
             self._forget_members(None)
             self._forget_needs()
-            self._catalogue, self._eligible = {}, {}
+            self._catalogue, self._eligible, self._project_cols = {}, {}, {}
             for kind in INDEXED_KINDS:
                 done[kind] = self._open_kind(kind, progress=progress)
                 self._load_lexical(kind)
@@ -334,7 +334,11 @@ class Recommender:
             vectors[kind] = dict(zip(unique, vecs, strict=True))
         with self._lock:
             result, changes = self._transact(fn)
-            self._catalogue, self._eligible = {}, {}  # a handful of rows per territory: cheaper to reload than to track
+            self._catalogue, self._eligible, self._project_cols = (
+                {},
+                {},
+                {},
+            )  # a handful of rows per territory: cheaper to reload than to track
             if changes.members_written:
                 self._forget_members(changes.members_written)
             if changes.projects_written:
@@ -915,33 +919,40 @@ class Recommender:
                 tx.get_partner(territory_id, partner_id)  # NotFound for an unknown partner
                 return []
             # a project is a candidate if one of the partner's offerings serves its stage and it is eligible
-            pools, projects, every = [], {}, None
+            pools, every = [], None
+            cols = self._project_cols.get(tpk)
+            if cols is None or any(off_pk not in self._eligible for off_pk, _ in offerings):
+                # after a write: every project of the territory, validated once
+                every = self._projects_by_pk(tx, sorted(self._project_pks_of(tx, tpk).values()))
+                cols = self._project_cols[tpk] = ProjectColumns(every)
             for off_pk, off in offerings:
                 allowed = self._eligible.get(off_pk)
-                if allowed is None:  # after a write: every project of the territory, validated once
-                    if every is None:
-                        every = self._projects_by_pk(tx, sorted(self._project_pks_of(tx, tpk).values()))
-                    ok = [pk for pk, p in every.items() if p.stage in off.stages and filters.eligible(off, p)]
+                if allowed is None:
+                    ok = [pk for pk, p in every.items() if p.stage in off.stages and filters.eligible(off, p)]  # type: ignore[union-attr]
                     allowed = self._eligible[off_pk] = np.array(ok, dtype=np.int64)
                 if not len(allowed):
                     continue
                 with self._lock:
                     query = self.indexes["offering"].vector(off_pk)
                 pool = self._candidates("project", "project_for_partner", query, off.full_text(), allowed)
-                projects.update(self._projects_by_pk(tx, pool.ids.tolist()))
-                fit = {stage: scoring.stage_fit(off.stages, stage) for stage in Stage}
-                pool.components["stage"] = np.array([fit[projects[pk].stage] for pk in pool.ids.tolist()])
-                pools.append((off, pool, scoring.combine_many(pool.components, weights)))
-        # each project's best offering (the first one on a tie), then the same order as _rank
-        best: dict[int, tuple[float, int, int]] = {}
-        for o, (_, pool, scores) in enumerate(pools):
-            for n, (pk, score) in enumerate(zip(pool.ids.tolist(), scores, strict=True)):
-                if pk not in best or score > best[pk][0]:
-                    best[pk] = (score, o, n)
-        top = heapq.nsmallest(k, best.items(), key=lambda item: (-item[1][0], projects[item[0]].id))
+                pool.components["stage"] = ProjectColumns.stage_fit(off)[cols.stage[pool.ids]]
+                pools.append((off, pool, np.asarray(scoring.combine_many(pool.components, weights))))
+            if not pools:
+                return []
+            # each project's best offering (the first one on a tie), then the same order as _rank
+            pks = np.concatenate([pool.ids for _, pool, _ in pools])
+            scores = np.concatenate([s for _, _, s in pools])
+            which = np.concatenate([np.full(len(pool), o) for o, (_, pool, _) in enumerate(pools)])
+            at = np.concatenate([np.arange(len(pool)) for _, pool, _ in pools])
+            by_pk = np.lexsort((which, -scores, pks))
+            first = np.ones(len(by_pk), dtype=bool)
+            first[1:] = pks[by_pk][1:] != pks[by_pk][:-1]
+            best = by_pk[first]
+            top = best[np.lexsort((cols.rank[pks[best]], -scores[best]))][:k].tolist()
+            projects = self._projects_by_pk(tx, [int(pks[i]) for i in top])
         out = []
-        for pk, (score, o, n) in top:  # reasons (word analysis) only for what is returned
-            off, pool, _ = pools[o]
+        for i in top:  # reasons (word analysis) only for what is returned
+            pk, score, (off, pool, _), n = int(pks[i]), float(scores[i]), pools[which[i]], int(at[i])
             comps = pool.row(n)
             out.append(
                 Match(

@@ -52,3 +52,26 @@ def test_top_breaks_ties_by_id_and_filters_like_a_brute_force() -> None:
         ]
         assert ids.tolist() == expected
         assert list(scores) == sorted(scores, reverse=True)
+
+
+def test_a_shared_filter_gives_the_same_top_and_follows_changes() -> None:
+    import numpy as np
+
+    idx = LexicalIndex(str.split)
+    texts = {i: ("jardin potager" if i % 3 == 0 else "jardin" if i % 5 else "cuisine") for i in range(1, 500, 3)}
+    idx.upsert(texts.keys(), texts.values())
+    shared = np.zeros(600, dtype=bool)
+    shared[np.random.default_rng(1).choice(600, 250, replace=False)] = True
+    shared.flags.writeable = False  # read-only: kept by position between queries
+
+    def same() -> None:
+        scored = idx.query("jardin potager")
+        for k in (5, 40, 1000):
+            got, expected = scored.top(k, allowed=shared), scored.top(k, allowed=shared.copy())
+            assert got[0].tolist() == expected[0].tolist() and got[1].tolist() == expected[1].tolist()
+
+    same()
+    same()  # second time from the kept mask
+    idx.remove([i for i in texts if i % 2])  # positions move: the kept mask must not be reused
+    idx.upsert([598, 599], ["jardin potager", "jardin"])
+    same()

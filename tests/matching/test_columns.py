@@ -124,7 +124,6 @@ def test_combine_many_is_combine_of_each_row(values, weights, rnd) -> None:
     assert combine_many(comps, weights, {"causes": present}) == [combine(r, weights) for r in rows]
 
 
-
 @settings(max_examples=200, deadline=None)
 @given(st.lists(st.floats(0, 1), min_size=1, max_size=50), st.lists(st.integers(0, 1_000_000), max_size=20))
 def test_round6_is_pythons_round(values, halves) -> None:
@@ -133,6 +132,7 @@ def test_round6_is_pythons_round(values, halves) -> None:
     edge += [float(np.nextafter(v, 0.0)) for v in edge] + [float(np.nextafter(v, 1.0)) for v in edge]
     arr = np.array([v for v in values + edge if v <= 1.0])
     assert round6(arr).tolist() == [round(v, 6) for v in arr.tolist()]
+
 
 @settings(max_examples=40, deadline=None)
 @given(
