@@ -150,7 +150,7 @@ class Recommender:
         with self._lock:
             self._forget_members(None)
             self._forget_needs()
-            self._catalogue, self._eligible, self._project_cols = {}, {}, {}
+            self._forget_catalogue()
             for kind in INDEXED_KINDS:
                 done[kind] = self._open_kind(kind, progress=progress)
                 self._load_lexical(kind)
@@ -334,11 +334,7 @@ class Recommender:
             vectors[kind] = dict(zip(unique, vecs, strict=True))
         with self._lock:
             result, changes = self._transact(fn)
-            self._catalogue, self._eligible, self._project_cols = (
-                {},
-                {},
-                {},
-            )  # a handful of rows per territory: cheaper to reload than to track
+            self._forget_catalogue()
             if changes.members_written:
                 self._forget_members(changes.members_written)
             if changes.projects_written:
@@ -449,6 +445,11 @@ class Recommender:
         self._write({}, lambda tx: tx.delete_partner(territory_id, partner_id))
 
     # -- read caches of the hot path ---------------------------------------------------
+    def _forget_catalogue(self) -> None:
+        """Drop the offerings and what depends on them (a handful of rows per territory:
+        cheaper to reload after any write than to track)."""
+        self._catalogue, self._eligible, self._project_cols = {}, {}, {}
+
     def _forget_members(self, pks: set[int] | None) -> None:
         """Drop cached members: all when ``pks`` is None, else those written (brought up to date
         in the masks and columns by the next read, ``_refresh_members``)."""
