@@ -7,8 +7,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from matching import scoring
-from matching.columns import MemberColumns, NeedColumns
-from matching.domain import Member, Need
+from matching.columns import MemberColumns, NeedColumns, ProjectColumns
+from matching.domain import Member, Need, Offering, OfferingKind, Project, Stage
 from matching.scoring import combine, combine_many, round6
 
 COMMUNES = [None, "Sceaux", "Bourg-la-Reine", "Antony", "Châtenay-Malabry", "Paris", "Lyon", "Nulle-Part"]
@@ -159,3 +159,19 @@ def test_columns_updated_in_place_of_a_rebuild_give_the_same_scores(first, chang
     for x, y in zip(cols.causes_share(a, project_causes), fresh.causes_share(b, project_causes), strict=True):
         assert np.array_equal(x, y)
     assert cols.unused_rows == len(set(changed) & set(by_pk))
+
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.lists(st.tuples(st.integers(0, 999), st.sampled_from(list(Stage))), min_size=1, max_size=15, unique_by=lambda t: t[0]),
+    st.lists(st.sampled_from(list(Stage)), min_size=1, max_size=3, unique=True),
+)
+def test_project_columns_give_stage_fit_and_id_order(projects, stages) -> None:
+    by_pk = {2 * n + 5: Project(id=f"p{i:03d}", title="Projet", stage=stage) for n, (i, stage) in enumerate(projects)}
+    cols = ProjectColumns(by_pk)
+    offering = Offering(id="o1", title="Offre", kind=OfferingKind.OTHER, stages=stages)
+    pks = np.array(list(by_pk), dtype=np.int64)
+    fit = ProjectColumns.stage_fit(offering)[cols.stage[pks]]
+    assert fit.tolist() == [scoring.stage_fit(offering.stages, by_pk[pk].stage) for pk in pks.tolist()]
+    assert sorted(pks.tolist(), key=lambda pk: cols.rank[pk]) == sorted(pks.tolist(), key=lambda pk: by_pk[pk].id)
