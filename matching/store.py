@@ -34,6 +34,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    bindparam,
     create_engine,
     event,
     func,
@@ -700,14 +701,8 @@ def contact_counts(tx: Tx, territory_pk: int, since: dt.datetime) -> dict[str, i
     return {cid: int(n) for cid, n in rows.all()}
 
 
-def pending_per_candidate(
-    tx: Tx, territory_pk: int, question: str, states: Iterable[str], exclude_subject: str | None = None
-) -> dict[str, int]:
-    """How many suggestions of each candidate are in one of ``states`` (their latest event).
-
-    One query: the latest event of each (subject, candidate) by time then insertion order,
-    as ``suggestion_states`` reads it, counted per candidate in the database.
-    """
+def _pending_statement(exclude_subject: bool) -> Any:
+    """The query of ``pending_per_candidate``, built once (parameters: tpk, question, states, exclude)."""
     latest = (
         select(
             EventRow.subject_id,
@@ -717,17 +712,34 @@ def pending_per_candidate(
             .over(partition_by=(EventRow.subject_id, EventRow.candidate_id), order_by=(EventRow.at.desc(), EventRow.pk.desc()))
             .label("rank"),
         )
-        .where(EventRow.territory_pk == territory_pk, EventRow.question == question)
+        .where(EventRow.territory_pk == bindparam("tpk"), EventRow.question == bindparam("question"))
         .subquery()
     )
     stmt = (
         select(latest.c.candidate_id, func.count())
-        .where(latest.c.rank == 1, latest.c.type.in_(list(states)))
+        .where(latest.c.rank == 1, latest.c.type.in_(bindparam("states", expanding=True)))
         .group_by(latest.c.candidate_id)
     )
+    return stmt.where(latest.c.subject_id != bindparam("exclude")) if exclude_subject else stmt
+
+
+_PENDING = {False: _pending_statement(False), True: _pending_statement(True)}
+
+
+def pending_per_candidate(
+    tx: Tx, territory_pk: int, question: str, states: Iterable[str], exclude_subject: str | None = None
+) -> dict[str, int]:
+    """How many suggestions of each candidate are in one of ``states`` (their latest event).
+
+    One query: the latest event of each (subject, candidate) by time then insertion order,
+    as ``suggestion_states`` reads it, counted per candidate in the database. The statement
+    is built once: a request pays for its execution only.
+    """
+    params: dict[str, Any] = {"tpk": territory_pk, "question": question, "states": list(states)}
     if exclude_subject is not None:
-        stmt = stmt.where(latest.c.subject_id != exclude_subject)
-    return {candidate: int(n) for candidate, n in tx.s.execute(stmt).all()}
+        params["exclude"] = exclude_subject
+    rows = tx.s.connection().execute(_PENDING[exclude_subject is not None], params)
+    return {candidate: int(n) for candidate, n in rows.all()}
 
 
 def suggestion_states(tx: Tx, territory_pk: int, question: str) -> dict[tuple[str, str], str]:
