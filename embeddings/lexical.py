@@ -43,8 +43,9 @@ class LexicalIndex:
         self._pos = np.zeros(0, dtype=np.int64)  # by id: position in _order, -1 if absent
         self._dirty = True
         self._lock = threading.Lock()
-        # read-only filters by id seen before, as masks by position (id of the filter -> both)
-        self._by_position: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        # read-only filters by id seen before, as masks by position: id of the filter ->
+        # (filter, the document order it was computed for, mask)
+        self._by_position: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
 
     def __len__(self) -> int:
         return len(self._tokens)
@@ -94,17 +95,20 @@ class LexicalIndex:
         scores = np.asarray(self._retriever.get_scores(tokens), dtype=np.float32)
         return Scored(self._order, self._pos, scores, self._filter_by_position)
 
-    def _filter_by_position(self, allowed: np.ndarray) -> np.ndarray:
-        """A read-only boolean filter by id as a mask by position, kept while the documents stay."""
+    def _filter_by_position(self, allowed: np.ndarray, order: np.ndarray) -> np.ndarray:
+        """A read-only boolean filter by id as a mask by position in ``order`` (the documents
+        a ``Scored`` was computed on), kept while the documents stay."""
         hit = self._by_position.get(id(allowed))
-        if hit is not None and hit[0] is allowed:
-            return hit[1]
-        keep = np.zeros(len(self._order), dtype=bool)
-        inside = self._order < len(allowed)
-        keep[inside] = allowed[self._order[inside]]
-        if len(self._by_position) >= 8:
-            self._by_position.pop(next(iter(self._by_position)))
-        self._by_position[id(allowed)] = (allowed, keep)
+        if hit is not None and hit[0] is allowed and hit[1] is order:
+            return hit[2]
+        keep = np.zeros(len(order), dtype=bool)
+        inside = order < len(allowed)
+        keep[inside] = allowed[order[inside]]
+        with self._lock:
+            if order is self._order:  # not for documents replaced since
+                while len(self._by_position) >= 8:
+                    self._by_position.pop(next(iter(self._by_position)))
+                self._by_position[id(allowed)] = (allowed, order, keep)
         return keep
 
     def scores(self, text: str, ids: Iterable[int]) -> np.ndarray:
@@ -133,7 +137,7 @@ class Scored:
         order: np.ndarray,
         pos: np.ndarray,
         scores: np.ndarray,
-        by_position: Callable[[np.ndarray], np.ndarray] | None = None,
+        by_position: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None,
     ) -> None:
         self._order, self._pos, self.scores = order, pos, scores
         self._by_position = by_position
@@ -153,7 +157,7 @@ class Scored:
         """The ``k`` best ids with a positive score and their scores, best first (arrays)."""
         if self._by_position is not None and isinstance(allowed, np.ndarray) and _shared_mask(allowed):
             # a filter shared between requests (available members, open needs): kept by position
-            positions = np.flatnonzero((self.scores > 0) & self._by_position(allowed))
+            positions = np.flatnonzero((self.scores > 0) & self._by_position(allowed, self._order))
             allowed = None
         else:
             positions = np.flatnonzero(self.scores > 0)  # a query's words occur in few documents
