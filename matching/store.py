@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -360,6 +360,15 @@ class Tx:
         """Whether a new row belongs to a bulk write (its territory preloaded): its insert waits."""
         return row.pk is None and (type(row), row.territory_pk) in self._preloaded
 
+    def _drop_unlisted(self, children: list[Any], wanted: Collection[str], kind: str, cls: type, tpk: int) -> None:
+        """Remove the child rows (needs of a project, offerings of a partner) the new version no longer lists."""
+        for child in list(children):
+            if child.ext_id not in wanted:
+                self._changes.removed[kind].add(child.pk)
+                self._changes.upserted[kind].pop(child.pk, None)
+                children.remove(child)
+                self._preloaded.get((cls, tpk), {}).pop(child.ext_id, None)
+
     def _set_text(self, kind: str, row: Any, text: str) -> None:
         h = _hash(text)
         if self._bulk(row):
@@ -434,12 +443,7 @@ class Tx:
         else:
             self.s.flush()
             self._changes.projects_written.add(row.pk)
-            for need_row in list(row.needs):
-                if need_row.ext_id not in wanted:
-                    self._changes.removed["need"].add(need_row.pk)
-                    self._changes.upserted["need"].pop(need_row.pk, None)
-                    row.needs.remove(need_row)
-                    self._preloaded.get((NeedRow, tpk), {}).pop(need_row.ext_id, None)
+            self._drop_unlisted(row.needs, wanted, "need", NeedRow, tpk)
             self.s.flush()
         by_id = {n.ext_id: n for n in row.needs}
         for need in project.needs:
@@ -495,12 +499,7 @@ class Tx:
             self._new_row(row)
         row.data = partner.model_dump(mode="json", exclude={"offerings"})
         wanted = {o.id for o in partner.offerings}
-        for off_row in list(row.offerings):
-            if off_row.ext_id not in wanted:
-                self._changes.removed["offering"].add(off_row.pk)
-                self._changes.upserted["offering"].pop(off_row.pk, None)
-                row.offerings.remove(off_row)
-                self._preloaded.get((OfferingRow, tpk), {}).pop(off_row.ext_id, None)
+        self._drop_unlisted(row.offerings, wanted, "offering", OfferingRow, tpk)
         self.s.flush()
         by_id = {o.ext_id: o for o in row.offerings}
         for off in partner.offerings:
