@@ -56,6 +56,12 @@ def eligible(offering: Offering, project: Project) -> bool:
     return offering.capacity > 0
 
 
+def eligibility_key(offering: Offering) -> str:
+    """What the projects eligible for an offering depend on, besides the projects: its stages,
+    its rules and whether it has capacity (``eligible``); equal keys, equal eligible projects."""
+    return offering.model_dump_json(include={"stages", "eligibility"}) + ("" if offering.capacity > 0 else " full")
+
+
 def eligible_offerings(offerings: Iterable[tuple[int, Offering]], project: Project, stages: set[Stage]) -> set[int]:
     """The pks of the offerings serving one of ``stages`` for which the project is eligible."""
     return {pk for pk, off in offerings if stages & set(off.stages) and eligible(off, project)}

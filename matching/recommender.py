@@ -126,7 +126,8 @@ class Recommender:
         self._project_pks: dict[int, dict[str, int]] = {}
         # per territory: offering pk -> (offering, partner id, partner name); dropped on every write
         self._catalogue: dict[int, dict[int, tuple[Offering, str, str]]] = {}
-        self._eligible: dict[int, np.ndarray] = {}  # offering pk -> eligible project pks; dropped on every write
+        # (offering pk, filters.eligibility_key) -> eligible project pks; dropped on project writes
+        self._eligible: dict[tuple[int, str], np.ndarray] = {}
         self._project_cols: dict[int, ProjectColumns] = {}  # territory pk -> stages and id order; the same
         self._contacts: dict[int, tuple[float, dict[str, int]]] = {}  # territory pk -> (when, contacts per member)
 
@@ -446,9 +447,9 @@ class Recommender:
 
     # -- read caches of the hot path ---------------------------------------------------
     def _forget_catalogue(self) -> None:
-        """Drop the offerings and what depends on them (a handful of rows per territory:
-        cheaper to reload after any write than to track)."""
-        self._catalogue, self._eligible, self._project_cols = {}, {}, {}
+        """Drop the offerings (a handful of rows per territory: cheaper to reload after any
+        write than to track). Their eligible projects stay, keyed by what they depend on."""
+        self._catalogue = {}
 
     def _forget_members(self, pks: set[int] | None) -> None:
         """Drop cached members: all when ``pks`` is None, else those written (brought up to date
@@ -504,9 +505,10 @@ class Recommender:
         return {pk: cache[pk] for pk in pks}
 
     def _forget_needs(self) -> None:
-        """Drop the caches of needs and projects (any project write)."""
+        """Drop the caches of needs and projects, and the eligible projects of each offering
+        (any project write)."""
         self._needs, self._open_needs, self._projects, self._need_cols = {}, {}, {}, {}
-        self._project_pks = {}
+        self._project_pks, self._eligible, self._project_cols = {}, {}, {}
 
     def _projects_by_pk(self, tx: Tx, pks: list[int]) -> dict[int, Project]:
         """Validated projects (without their needs) by pk."""
@@ -921,16 +923,17 @@ class Recommender:
                 return []
             # a project is a candidate if one of the partner's offerings serves its stage and it is eligible
             pools, every = [], None
+            keys = [(off_pk, filters.eligibility_key(off)) for off_pk, off in offerings]
             cols = self._project_cols.get(tpk)
-            if cols is None or any(off_pk not in self._eligible for off_pk, _ in offerings):
-                # after a write: every project of the territory, validated once
+            if cols is None or any(key not in self._eligible for key in keys):
+                # after a project write or an offering change: every project of the territory, validated once
                 every = self._projects_by_pk(tx, sorted(self._project_pks_of(tx, tpk).values()))
                 cols = self._project_cols[tpk] = ProjectColumns(every)
-            for off_pk, off in offerings:
-                allowed = self._eligible.get(off_pk)
+            for key, (off_pk, off) in zip(keys, offerings, strict=True):
+                allowed = self._eligible.get(key)
                 if allowed is None:
                     ok = [pk for pk, p in every.items() if p.stage in off.stages and filters.eligible(off, p)]  # type: ignore[union-attr]
-                    allowed = self._eligible[off_pk] = np.array(ok, dtype=np.int64)
+                    allowed = self._eligible[key] = np.array(ok, dtype=np.int64)
                 if not len(allowed):
                     continue
                 with self._lock:

@@ -225,3 +225,43 @@ def test_member_writes_keep_the_in_memory_read_path_in_step(rec: Recommender, se
     other = fresh()
     assert answers(rec) == answers(other)
     other.close()
+
+
+def test_eligible_projects_survive_member_writes_and_follow_offering_and_project_writes(
+    rec: Recommender, settings, use_encoder
+) -> None:
+    """The long-lived recommender keeps each offering's eligible projects across member
+    writes and recomputes them after an offering or a project changes: it answers "which
+    projects should this partner look at?" as one opened afresh."""
+    partners = ["banque", "cowork", "labo"]
+
+    def answers(r: Recommender) -> dict:
+        return {p: [(m.id, m.score, m.breakdown, m.reasons) for m in r.projects_for_partner("mini", p, k=5)] for p in partners}
+
+    def same_as_fresh() -> dict:
+        other = Recommender(settings, encoder=use_encoder)
+        other.open()
+        try:
+            ours = answers(rec)
+            assert ours == answers(other)
+            return ours
+        finally:
+            other.close()
+
+    before = answers(rec)
+    kept = set(rec._eligible)
+    rec.upsert_members("mini", [rec.get_member("mini", "m2").model_copy(update={"hours_per_week": 9.0})])
+    assert set(rec._eligible) == kept  # a member write leaves the projects' eligibility alone
+    assert same_as_fresh() == before
+
+    labo = rec.get_partner("mini", "labo")
+    strict = [
+        o.model_copy(update={"eligibility": o.eligibility.model_copy(update={"requires_legal_structure": True})})
+        for o in labo.offerings
+    ]
+    rec.upsert_partners("mini", [labo.model_copy(update={"offerings": strict})])
+    assert same_as_fresh()["labo"] == []  # p2, at the test stage, has no legal structure
+
+    p3 = rec.get_project("mini", "p3")
+    rec.upsert_projects("mini", [p3.model_copy(update={"stage": Stage.TEST})])
+    assert [m[0] for m in same_as_fresh()["labo"]] == ["p3"]
