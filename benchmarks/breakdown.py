@@ -48,7 +48,7 @@ def main() -> None:
     from matching.ingest import read_file
     from matching.recommender import Recommender
     from matching.settings import Settings
-    from matching.store import MemberRow, NeedRow
+    from matching.store import MemberRow, NeedRow, PartnerRow
 
     work = args.data_dir or ROOT / "var" / f"bench-{args.members}"
     rec = Recommender(Settings(data_dir=work))
@@ -114,14 +114,25 @@ def main() -> None:
     with rec.store.read() as tx:
         member_id = tx.s.scalar(select(MemberRow.ext_id).where(MemberRow.available.is_(True)).order_by(MemberRow.pk))
     member = rec.get_member(T, member_id)
-    after_write = []
+    with rec.store.read() as tx:
+        partners = list(tx.s.scalars(select(PartnerRow.ext_id).order_by(PartnerRow.pk)))
+    for p in partners:  # warm: eligible projects of each offering
+        rec.projects_for_partner(T, p, k=10)
+    after_write, partner_after_write = [], []
     for i in range(20):
         rec.upsert_members(T, [member.model_copy(update={"hours_per_week": 1.0 + i % 2})])
         t = time.perf_counter()
         rec.members_for_need(T, ids[i % len(ids)], k=10)
         after_write.append(time.perf_counter() - t)
+        rec.upsert_members(T, [member.model_copy(update={"hours_per_week": 1.5 + i % 2})])
+        t = time.perf_counter()
+        rec.projects_for_partner(T, partners[i % len(partners)], k=10)
+        partner_after_write.append(time.perf_counter() - t)
     rec.upsert_members(T, [member])
     out["ms"]["first question after a member's profile is written"] = round(statistics.median(after_write) * 1000, 3)
+    out["ms"]["projects for a partner, right after a member's profile is written"] = round(
+        statistics.median(partner_after_write) * 1000, 3
+    )
     rec.close()
     json.dump(out, sys.stdout, indent=1, ensure_ascii=False)
     print()
