@@ -42,6 +42,8 @@ from typing import Any
 
 import numpy as np
 
+from embeddings.filters import PerFilter, is_shared
+
 FORMAT_VERSION = 2
 FLAT, IVF_SQ8 = "flat-ip", "ivf-sq8"
 
@@ -125,8 +127,8 @@ class VectorIndex:
         self._index = faiss.IndexIDMap2(faiss.IndexFlatIP(self.dim))
         self._present = np.zeros(0, dtype=bool)  # by id: is it in the index?
         self._flat: tuple[Any, np.ndarray] | None = None  # flat index: (inner index, id of each position)
-        # flat index: exact copies restricted to read-only filters (id of the mask -> mask, index, ids)
-        self._subsets: dict[int, tuple[np.ndarray, Any, np.ndarray]] = {}
+        # flat index: exact copies restricted to shared filters (filter -> (index, ids))
+        self._subsets = PerFilter()
         self._threads = os.cpu_count() or 1
 
     # -- content -------------------------------------------------------------
@@ -149,7 +151,8 @@ class VectorIndex:
         return np.flatnonzero(self._present).astype(np.int64)
 
     def _mark(self, ids: np.ndarray, value: bool) -> None:
-        self._flat, self._subsets = None, {}  # positions move on every change, copies go stale
+        self._flat = None  # positions move on every change, copies go stale
+        self._subsets.clear()
         if len(ids) == 0:
             return
         if value and ids.max() >= len(self._present):
@@ -306,9 +309,9 @@ class VectorIndex:
         queries = self._check(queries)
         faiss = self._faiss
         empty = np.zeros((len(queries), 0), dtype=np.int64), np.zeros((len(queries), 0), dtype=np.float32)
-        subset = self._subset_of(allowed)
-        if subset is not None:  # a read-only filter searched before: its exact copy, no mask work
-            return self._search_subset(subset, queries, min(k, len(subset[2]))) if len(subset[2]) else empty
+        subset = self._subsets.get(allowed)
+        if subset is not None:  # a shared filter searched before: its exact copy, no mask work
+            return self._search_subset(subset, queries, min(k, len(subset[1]))) if len(subset[1]) else empty
         selector, bitmap = None, None
         if allowed is not None:
             mask = self.allowed_mask(allowed)
@@ -323,7 +326,7 @@ class VectorIndex:
         if k <= 0:
             return empty
         if self.structure == FLAT and bitmap is not None:
-            shared = allowed if isinstance(allowed, np.ndarray) and not allowed.flags.writeable else None
+            shared = allowed if is_shared(allowed) else None
             return self._search_flat_filtered(queries, k, mask, shared)
         if self.structure == IVF_SQ8:
             params = faiss.SearchParametersIVF(sel=selector, nprobe=self.params["nprobe"])
@@ -349,15 +352,13 @@ class VectorIndex:
             self._flat = (faiss.downcast_index(self._index.index), faiss.vector_to_array(self._index.id_map))
         inner, ids_by_position = self._flat
         if shared is not None:  # a read-only filter, kept between requests: search its own copy
-            subset = self._subset_of(shared)
+            subset = self._subsets.get(shared)
             if subset is None:
                 keep = np.flatnonzero(mask[ids_by_position])
                 vectors = faiss.rev_swig_ptr(inner.get_xb(), inner.ntotal * self.dim).reshape(inner.ntotal, self.dim)
                 sub = faiss.IndexFlatIP(self.dim)
                 sub.add(np.ascontiguousarray(vectors[keep]))
-                if len(self._subsets) >= 8:
-                    self._subsets.pop(next(iter(self._subsets)))
-                subset = self._subsets[id(shared)] = (shared, sub, ids_by_position[keep])
+                subset = self._subsets.put(shared, (sub, ids_by_position[keep]))
             return self._search_subset(subset, queries, k)
         bitmap = np.packbits(mask[ids_by_position], bitorder="little")
         selector = faiss.IDSelectorBitmap(len(ids_by_position), faiss.swig_ptr(bitmap))
@@ -366,20 +367,11 @@ class VectorIndex:
         del selector, bitmap  # the selector points into the bitmap: both kept alive until here
         return np.where(positions >= 0, ids_by_position[positions], -1), scores
 
-    def _search_subset(
-        self, subset: tuple[np.ndarray, Any, np.ndarray], queries: np.ndarray, k: int
-    ) -> tuple[np.ndarray, np.ndarray]:
-        _, sub, sub_ids = subset
+    def _search_subset(self, subset: tuple[Any, np.ndarray], queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        sub, sub_ids = subset
         self._faiss.omp_set_num_threads(1 if len(queries) < 16 else self._threads)
         scores, positions = sub.search(queries, k)
         return np.where(positions >= 0, sub_ids[positions], -1), scores
-
-    def _subset_of(self, allowed: object) -> tuple[np.ndarray, Any, np.ndarray] | None:
-        """The exact copy kept for this read-only filter (flat index only), if there is one."""
-        if not self._subsets or not isinstance(allowed, np.ndarray):
-            return None
-        subset = self._subsets.get(id(allowed))
-        return subset if subset is not None and subset[0] is allowed else None
 
     def set_nprobe(self, nprobe: int) -> None:
         """Cells visited per search by an ``ivf-sq8`` index (no effect on ``flat``)."""

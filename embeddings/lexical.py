@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterable
 
 import numpy as np
 
+from embeddings.filters import PerFilter, is_shared
 from embeddings.index import Hit
 
 K1 = 1.2
@@ -43,9 +44,8 @@ class LexicalIndex:
         self._pos = np.zeros(0, dtype=np.int64)  # by id: position in _order, -1 if absent
         self._dirty = True
         self._lock = threading.Lock()
-        # read-only filters by id seen before, as masks by position: id of the filter ->
-        # (filter, the document order it was computed for, mask)
-        self._by_position: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+        # shared filters by id seen before, as masks by position (tag: the document order)
+        self._by_position = PerFilter()
 
     def __len__(self) -> int:
         return len(self._tokens)
@@ -71,7 +71,7 @@ class LexicalIndex:
             self._order = np.array(sorted(self._tokens), dtype=np.int64)
             self._pos = np.full(int(self._order.max()) + 1 if len(self._order) else 0, -1, dtype=np.int64)
             self._pos[self._order] = np.arange(len(self._order))
-            self._by_position = {}
+            self._by_position.clear()
             if len(self._order):
                 retriever = bm25s.BM25(k1=self.k1, b=self.b)
                 # an empty document would break bm25s: give it a token no query can produce
@@ -98,17 +98,15 @@ class LexicalIndex:
     def _filter_by_position(self, allowed: np.ndarray, order: np.ndarray) -> np.ndarray:
         """A read-only boolean filter by id as a mask by position in ``order`` (the documents
         a ``Scored`` was computed on), kept while the documents stay."""
-        hit = self._by_position.get(id(allowed))
-        if hit is not None and hit[0] is allowed and hit[1] is order:
-            return hit[2]
+        hit = self._by_position.get(allowed, order)
+        if hit is not None:
+            return hit
         keep = np.zeros(len(order), dtype=bool)
         inside = order < len(allowed)
         keep[inside] = allowed[order[inside]]
         with self._lock:
             if order is self._order:  # not for documents replaced since
-                while len(self._by_position) >= 8:
-                    self._by_position.pop(next(iter(self._by_position)))
-                self._by_position[id(allowed)] = (allowed, order, keep)
+                self._by_position.put(allowed, keep, order)
         return keep
 
     def scores(self, text: str, ids: Iterable[int]) -> np.ndarray:
@@ -155,7 +153,7 @@ class Scored:
 
     def top(self, k: int, *, allowed: Iterable[int] | np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
         """The ``k`` best ids with a positive score and their scores, best first (arrays)."""
-        if self._by_position is not None and isinstance(allowed, np.ndarray) and _shared_mask(allowed):
+        if self._by_position is not None and is_shared(allowed):
             # a filter shared between requests (available members, open needs): kept by position
             positions = np.flatnonzero((self.scores > 0) & self._by_position(allowed, self._order))
             allowed = None
@@ -182,8 +180,3 @@ class Scored:
             top = np.concatenate([above, np.flatnonzero(scores == cut)[: k - len(above)]])
         top = top[np.lexsort((top, -scores[top]))]  # best first, then by id
         return self._order[positions[top]], scores[top]
-
-
-def _shared_mask(allowed: np.ndarray) -> bool:
-    """A read-only boolean array by id: a filter that callers share between requests."""
-    return allowed.dtype == bool and not allowed.flags.writeable

@@ -569,20 +569,22 @@ class Recommender:
             pk = self._tpks[territory_id] = tx.territory_pk(territory_id)
         return pk
 
+    @staticmethod
+    def _subject(tx: Tx, stmt: Any, tpk: int, ext_id: str, what: str) -> Any:
+        """The row of the subject of a question, read fresh with a prebuilt statement (NotFound if none)."""
+        row = tx.s.connection().execute(stmt, {"tpk": tpk, "ext": ext_id}).first()
+        if row is None:
+            raise NotFound(what, ext_id)
+        return row
+
     def _need(self, tx: Tx, tpk: int, need_id: str) -> tuple[int, Need, str, dict[str, Any]]:
         """A need by external id, read fresh (one query): its pk, the need, its project's id and document."""
-        row = tx.s.connection().execute(_NEED_BY_ID, {"tpk": tpk, "ext": need_id}).first()
-        if row is None:
-            raise NotFound("besoin", need_id)
-        pk, data, project_id, pdata = row
+        pk, data, project_id, pdata = self._subject(tx, _NEED_BY_ID, tpk, need_id, "besoin")
         return pk, Need.model_validate(data), project_id, pdata
 
     def _member(self, tx: Tx, tpk: int, member_id: str) -> Member:
         """A member by external id, read fresh (one query)."""
-        data = tx.s.connection().execute(_MEMBER_BY_ID, {"tpk": tpk, "ext": member_id}).scalar()
-        if data is None:
-            raise NotFound("membre", member_id)
-        return Member.model_validate(data)
+        return Member.model_validate(self._subject(tx, _MEMBER_BY_ID, tpk, member_id, "membre")[0])
 
     def _project_pks_of(self, tx: Tx, tpk: int) -> dict[str, int]:
         """External id -> pk of the territory's projects."""
@@ -594,9 +596,7 @@ class Recommender:
 
     def _project(self, tx: Tx, tpk: int, project_id: str) -> Project:
         """A project by external id, read fresh (one query), without its needs."""
-        data = tx.s.connection().execute(_PROJECT_BY_ID, {"tpk": tpk, "ext": project_id}).scalar()
-        if data is None:
-            raise NotFound("projet", project_id)
+        data = self._subject(tx, _PROJECT_BY_ID, tpk, project_id, "projet")[0]
         return Project.model_validate(data | {"needs": []})
 
     def _offerings(self, tx: Tx, tpk: int) -> dict[int, tuple[Offering, str, str]]:
