@@ -161,7 +161,6 @@ def test_columns_updated_in_place_of_a_rebuild_give_the_same_scores(first, chang
     assert cols.unused_rows == len(set(changed) & set(by_pk))
 
 
-
 @settings(max_examples=40, deadline=None)
 @given(
     st.lists(st.tuples(st.integers(0, 999), st.sampled_from(list(Stage))), min_size=1, max_size=15, unique_by=lambda t: t[0]),
