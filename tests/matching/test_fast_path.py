@@ -6,6 +6,11 @@ and every fourth member of the demo territory, k=10, "today" fixed at 2025-01-01
 path must give the same ids, scores, breakdowns and French reasons, byte for byte. It was
 written again once since, when holders stopped being suggested for their own calls (one
 list changed: the holder left it, checked by the script of that commit).
+
+The encoder's arithmetic is not the same to the last bit on every CPU (BLAS kernels differ:
+the fixture was written on another machine than the AMD EPYC of CI, and cosines differ by
+about 1e-7 there). So ids, their order, reasons and parents must be equal; scores and score
+components equal within ``TOLERANCE``. A ranking change moves them by far more.
 """
 
 from __future__ import annotations
@@ -25,6 +30,19 @@ from matching.settings import Settings
 
 GOLDEN = Path(__file__).resolve().parents[1] / "fixtures" / "demo_rankings.json.gz"
 T = "sceaux-valley"
+TOLERANCE = 2e-6  # scores are rounded to 6 decimals: float noise may move the last one
+
+
+def same_ranking(got: list, expected: list) -> bool:
+    """Same ids in the same order with the same reasons and parents; numbers within TOLERANCE."""
+    if len(got) != len(expected):
+        return False
+    for (gid, gscore, gparts, greasons, gparent), (eid, escore, eparts, ereasons, eparent) in zip(got, expected, strict=True):
+        if (gid, greasons, gparent) != (eid, ereasons, eparent) or abs(gscore - escore) > TOLERANCE:
+            return False
+        if set(gparts) != set(eparts) or any(abs(gparts[c] - eparts[c]) > TOLERANCE for c in eparts):
+            return False
+    return True
 
 
 class _Date(dt.date):
@@ -65,7 +83,7 @@ def test_fast_path_returns_the_rankings_of_the_sql_path(tmp_path, use_encoder, m
     got = rankings(rec)
     for question in expected:
         for subject in expected[question]:
-            assert got[question][subject] == expected[question][subject], (question, subject)
+            assert same_ranking(got[question][subject], expected[question][subject]), (question, subject)
     # caches follow writes: a member who withdraws consent leaves the lists at once
     first = got["members_for_need"]["p0001-n1"][0][0]
     member = rec.get_member(T, first)
