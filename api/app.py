@@ -52,7 +52,7 @@ def create_app(settings: Settings | None = None, recommender: Recommender | None
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         rec = recommender or Recommender(settings or Settings())
         metrics.configure_logging(rec.settings.log_format)
-        if not rec.indexes:
+        if not rec.is_open:
             rec.open()
         rec.warm_up()  # load the model now, not during the first request
         # Requests run in a thread pool (40 threads by default). On a few cores, 40 Python

@@ -80,12 +80,13 @@ class _StateCollector:
         if rec is None:
             return
         vectors = GaugeMetricFamily("maillage_index_vectors", "Vecteurs dans l'index", labels=["entity", "structure"])
-        for entity, index in list(rec.indexes.items()):
+        if not rec.is_open:  # not loaded yet: nothing to report (do not load the model for a scrape)
+            return
+        for entity in rec.indexes.kinds:
+            index = rec.indexes.dense(entity)
             vectors.add_metric([entity, index.structure], len(index))
         yield vectors
-        encoder = rec._encoder  # not built yet: nothing to report (do not load the model for a scrape)
-        if encoder is None:
-            return
+        encoder = rec.indexes.encoder
         stats = encoder.stats
         yield CounterMetricFamily(
             "maillage_encoder_seconds", "Temps passé dans le modèle d'encodage", value=stats.get("seconds", 0.0)

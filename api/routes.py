@@ -207,7 +207,7 @@ def delete_partner(territory_id: TerritoryId, partner_id: EntityId, rec: Rec, wh
     response_model=MatchList,
     responses=ERR,
 )
-def members_for_need(
+def member_for_need(
     territory_id: TerritoryId,
     need_id: EntityId,
     rec: Rec,
@@ -217,8 +217,8 @@ def members_for_need(
     fair: Annotated[bool, Query(description="Appliquer les plafonds de sollicitation")] = True,
 ) -> MatchList:
     access.check_need(who, rec, territory_id, need_id)
-    matches = rec.members_for_need(territory_id, need_id, k, fair=fair, diversity=diversity)
-    return MatchList(question="members_for_need", subject_id=need_id, matches=matches)
+    matches = rec.member_for_need(territory_id, need_id, k, fair=fair, diversity=diversity)
+    return MatchList(question="member_for_need", subject_id=need_id, matches=matches)
 
 
 @router.get(
@@ -228,12 +228,12 @@ def members_for_need(
     response_model=MatchList,
     responses=ERR,
 )
-def offerings_for_project(
+def offering_for_project(
     territory_id: TerritoryId, project_id: EntityId, rec: Rec, who: Annotated[Principal, allow(A, G, H, N)], k: K = 10
 ) -> MatchList:
     access.check_project(who, rec, territory_id, project_id)
     return MatchList(
-        question="offerings_for_project", subject_id=project_id, matches=rec.offerings_for_project(territory_id, project_id, k)
+        question="offering_for_project", subject_id=project_id, matches=rec.offering_for_project(territory_id, project_id, k)
     )
 
 
@@ -258,12 +258,12 @@ def route_project(
     response_model=MatchList,
     responses=ERR,
 )
-def projects_for_partner(
+def project_for_partner(
     territory_id: TerritoryId, partner_id: EntityId, rec: Rec, who: Annotated[Principal, allow(A, G, P, N)], k: K = 10
 ) -> MatchList:
     access.check_self(who, P, partner_id)
     return MatchList(
-        question="projects_for_partner", subject_id=partner_id, matches=rec.projects_for_partner(territory_id, partner_id, k)
+        question="project_for_partner", subject_id=partner_id, matches=rec.project_for_partner(territory_id, partner_id, k)
     )
 
 
@@ -274,11 +274,11 @@ def projects_for_partner(
     response_model=MatchList,
     responses=ERR,
 )
-def needs_for_member(
+def need_for_member(
     territory_id: TerritoryId, member_id: EntityId, rec: Rec, who: Annotated[Principal, allow(A, G, M, N)], k: K = 10
 ) -> MatchList:
     access.check_self(who, M, member_id)
-    return MatchList(question="needs_for_member", subject_id=member_id, matches=rec.needs_for_member(territory_id, member_id, k))
+    return MatchList(question="need_for_member", subject_id=member_id, matches=rec.need_for_member(territory_id, member_id, k))
 
 
 @router.post(

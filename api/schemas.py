@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from matching.domain import FeedbackEvent, Match, Member, Stage
+from matching.domain import FeedbackEvent, Match, Member, Stage, Target
 
 
 class MatchList(BaseModel):
@@ -19,9 +19,7 @@ class SearchRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     text: str = Field(min_length=1, max_length=4000, description="Description libre d'un besoin ou d'un projet")
-    target: Literal["members", "needs", "offerings", "projects"] = Field(
-        description="Ce que l'on cherche : membres, besoins ouverts, offres de partenaires ou projets"
-    )
+    target: Target = Field(description="Ce que l'on cherche : membres, besoins ouverts, offres de partenaires ou projets")
     stage: Stage | None = Field(default=None, description="Étape (pour les offres et les projets)")
     k: int = Field(default=10, ge=1, le=50, description="Nombre de résultats")
 

@@ -43,7 +43,17 @@ from fastapi.templating import Jinja2Templates
 from api.deps import KEY_COOKIE
 from matching import access, overview
 from matching.access import SEARCH_TARGETS, Forbidden, Principal, Role, Unauthenticated
-from matching.domain import EVENT_LABELS, ID_PATTERN, STAGE_LABELS, TRANSITIONS, FeedbackEvent, Match, Stage
+from matching.domain import (
+    EVENT_LABELS,
+    ID_PATTERN,
+    STAGE_LABELS,
+    TARGET_LABELS,
+    TRANSITIONS,
+    FeedbackEvent,
+    Match,
+    Stage,
+    Target,
+)
 from matching.errors import Conflict, InvalidRequest, NotFound
 from matching.recommender import Recommender
 from matching.scoring import COMPONENT_LABELS
@@ -59,12 +69,6 @@ A, G, H, P, N, M = Role.ADMIN, Role.AGENT, Role.HOLDER, Role.PARTNER, Role.ANALY
 # what a person may say happened to a suggestion from the pages
 ACTIONS: tuple[str, ...] = ("contacted", "accepted", "declined")
 ACTION_LABELS = {"contacted": "Contacté", "accepted": "Accepté", "declined": "Refusé"}
-TARGET_LABELS = {
-    "members": "des membres (compétences)",
-    "needs": "des appels à compétences ouverts",
-    "offerings": "des offres de partenaires",
-    "projects": "des projets",
-}
 SUGGESTIONS_PER_NEED = 5
 SECURITY_HEADERS = {
     "Content-Security-Policy": (
@@ -336,7 +340,7 @@ def home(request: Request, rec: Rec) -> Response:
         return RedirectResponse(f"/ui/partners/{who.subject}", status_code=303)
     context: dict[str, Any] = {"territory": rec.get_territory(t)}
     if who.role == M:
-        context["needs"] = rec.needs_for_member(t, who.subject or "", k=10)
+        context["needs"] = rec.need_for_member(t, who.subject or "", k=10)
     else:
         context["projects"] = overview.list_projects(rec, t, holder=who.subject if who.role == H else None)
         context["partners"] = overview.list_partners(rec, t) if who.role in (A, G, N) else []
@@ -373,7 +377,7 @@ def project_page(request: Request, project_id: EntityId, rec: Rec, who: Viewer) 
         if need.status != "open":
             needs.append({"need": need, "matches": [], "tracked": [], "states": {}, "contacts": {}, "can_act": False})
             continue
-        matches = rec.members_for_need(t, need.id, k=SUGGESTIONS_PER_NEED)
+        matches = rec.member_for_need(t, need.id, k=SUGGESTIONS_PER_NEED)
         states = _states(rec, t, "member_for_need", need.id)
         shown = {m.id for m in matches}
         tracked = []
@@ -454,10 +458,7 @@ def overview_page(request: Request, rec: Rec, who: Viewer) -> HTMLResponse:
     return render(request, "overview.html", who, ov=overview.territory_overview(rec, who.territory_id))
 
 
-SearchTarget = Literal["members", "needs", "offerings", "projects"]
-
-
-def _search_context(who: Principal, rec: Recommender, text: str, target: SearchTarget | None, stage_value: str) -> dict[str, Any]:
+def _search_context(who: Principal, rec: Recommender, text: str, target: Target | None, stage_value: str) -> dict[str, Any]:
     stage = Stage(stage_value) if stage_value else None
     targets = [tg for tg in TARGET_LABELS if tg in SEARCH_TARGETS.get(who.role, TARGET_LABELS)]
     target = target or targets[0]
@@ -477,7 +478,7 @@ def _search_context(who: Principal, rec: Recommender, text: str, target: SearchT
 
 SearchText = Annotated[str, Query(max_length=4000)]
 # the form's "toutes" sends an empty stage
-StageParam = Annotated[Literal["", "idee", "test", "financement", "lancement", "croissance"], Query()]
+StageParam = Annotated[Literal[("", *(s.value for s in Stage))], Query()]  # type: ignore[valid-type]
 
 
 @dataclass
@@ -485,7 +486,7 @@ class SearchQuery:
     """The search form's fields (the page and its results part take the same ones)."""
 
     text: SearchText = ""
-    target: SearchTarget | None = None
+    target: Target | None = None
     stage: StageParam = ""
 
 

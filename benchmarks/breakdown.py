@@ -65,7 +65,7 @@ def main() -> None:
             ids = list(tx.s.scalars(select(NeedRow.ext_id).order_by(NeedRow.pk).limit(args.needs)))
     n = len(ids) * args.repeat
     for need_id in ids:  # warm: columns, query vectors, tokens
-        rec.members_for_need(T, need_id, k=10)
+        rec.member_for_need(T, need_id, k=10)
     with rec.store.read() as tx:
         tpk = rec._territory_pk(tx, T)
         needs = [rec._need(tx, tpk, i) for i in ids]
@@ -96,7 +96,7 @@ def main() -> None:
         "index": index.structure,
         "pool_median": statistics.median(len(p) for p in pools),
         "ms": {
-            "whole question (k=10)": median_ms(lambda i: rec.members_for_need(T, ids[i % len(ids)], k=10), n),
+            "whole question (k=10)": median_ms(lambda i: rec.member_for_need(T, ids[i % len(ids)], k=10), n),
             "floor: FAISS k=10, no filter": median_ms(lambda i: index._index.search(at(vectors)(i)[None], 10), n),
             "FAISS k=200, allowed members only": median_ms(
                 lambda i: index.search_arrays(at(vectors)(i)[None], rec.weights.retrieval.pool, allowed=mask), n
@@ -117,16 +117,16 @@ def main() -> None:
     with rec.store.read() as tx:
         partners = list(tx.s.scalars(select(PartnerRow.ext_id).order_by(PartnerRow.pk)))
     for p in partners:  # warm: eligible projects of each offering
-        rec.projects_for_partner(T, p, k=10)
+        rec.project_for_partner(T, p, k=10)
     after_write, partner_after_write = [], []
     for i in range(20):
         rec.upsert_members(T, [member.model_copy(update={"hours_per_week": 1.0 + i % 2})])
         t = time.perf_counter()
-        rec.members_for_need(T, ids[i % len(ids)], k=10)
+        rec.member_for_need(T, ids[i % len(ids)], k=10)
         after_write.append(time.perf_counter() - t)
         rec.upsert_members(T, [member.model_copy(update={"hours_per_week": 1.5 + i % 2})])
         t = time.perf_counter()
-        rec.projects_for_partner(T, partners[i % len(partners)], k=10)
+        rec.project_for_partner(T, partners[i % len(partners)], k=10)
         partner_after_write.append(time.perf_counter() - t)
     rec.upsert_members(T, [member])
     out["ms"]["first question after a member's profile is written"] = round(statistics.median(after_write) * 1000, 3)

@@ -72,10 +72,10 @@ def questions(rec, doc: dict, requests: int) -> tuple[dict, dict]:
         "projects_for_partner": [p["id"] for p in doc["partners"]],
     }
     calls = {
-        "members_for_need": lambda s: rec.members_for_need(T, s, k=10),
-        "needs_for_member": lambda s: rec.needs_for_member(T, s, k=10),
-        "offerings_for_project": lambda s: rec.offerings_for_project(T, s, k=10),
-        "projects_for_partner": lambda s: rec.projects_for_partner(T, s, k=10),
+        "members_for_need": lambda s: rec.member_for_need(T, s, k=10),
+        "needs_for_member": lambda s: rec.need_for_member(T, s, k=10),
+        "offerings_for_project": lambda s: rec.offering_for_project(T, s, k=10),
+        "projects_for_partner": lambda s: rec.project_for_partner(T, s, k=10),
     }
     return subjects, calls
 

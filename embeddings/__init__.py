@@ -1,6 +1,6 @@
 """Text -> vectors -> nearest ids. Knows nothing about members or projects."""
 
-from embeddings.cache import CachedEncoder, VectorCache
+from embeddings.cache import CachedEncoder, MemoryVectorCache, VectorCache, text_hash
 from embeddings.encoder import Encoder, EncoderError, build_encoder
 from embeddings.index import Hit, IndexMismatch, IndexPolicy, VectorIndex
 
@@ -11,7 +11,9 @@ __all__ = [
     "Hit",
     "IndexMismatch",
     "IndexPolicy",
+    "MemoryVectorCache",
     "VectorCache",
     "VectorIndex",
     "build_encoder",
+    "text_hash",
 ]

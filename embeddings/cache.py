@@ -1,12 +1,12 @@
-"""Vector cache keyed by (model id, sha256(text)): unchanged text is never re-encoded.
+"""Vectors cached by (model id, sha256(text)): unchanged text is never re-encoded.
 
-The cache lives in a table of the same database as the store (SQLite or PostgreSQL),
-so it is shared by every process of a deployment, but it knows nothing about members
-or projects: only model ids, text hashes and vectors.
+``CachedEncoder`` looks in a ``VectorCache`` before encoding. The service's cache is a
+table of its store (``matching.store.vectors``), shared by every process of a deployment;
+this package knows nothing about members or projects, only model ids, text hashes and
+vectors.
 
 Example:
-    >>> from sqlalchemy import create_engine
-    >>> cached = CachedEncoder(build_encoder("use-multilingual"), VectorCache(create_engine("sqlite://")))
+    >>> cached = CachedEncoder(build_encoder("use-multilingual"), MemoryVectorCache())
     >>> _ = cached.encode(["bonjour"]); _ = cached.encode(["bonjour"])
     >>> cached.stats
     {'hits': 1, 'misses': 1}
@@ -19,99 +19,54 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Iterable, Sequence
+from typing import Protocol
 
 import numpy as np
-from sqlalchemy import Column, Integer, LargeBinary, MetaData, String, Table, delete, insert, select
-from sqlalchemy.engine import Engine
 
 from embeddings.encoder import Encoder, Kind
 
-metadata = MetaData()
-
-vector_cache = Table(
-    "vector_cache",
-    metadata,
-    Column("model_id", String(200), primary_key=True),
-    Column("text_hash", String(64), primary_key=True),
-    Column("dim", Integer, nullable=False),
-    Column("vector", LargeBinary, nullable=False),
-)
-
-_CHUNK = 500  # keys per SELECT ... IN (...) (SQLite limits bound parameters)
-
 
 def text_hash(text: str) -> str:
+    """The one hash of a text in the service (vector cache keys, store columns, fingerprints)."""
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def _insert_ignoring_duplicates(dialect: str):
-    """INSERT that skips keys another process wrote meanwhile (the vectors are the same)."""
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as pg_insert
+class VectorCache(Protocol):
+    """Where vectors are kept by (model id, text hash). The service's lives in its store
+    (``matching.store.vectors``, one table shared by every process); ``MemoryVectorCache``
+    keeps them in this process."""
 
-        return pg_insert(vector_cache).on_conflict_do_nothing()
-    if dialect == "sqlite":
-        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+    def get_many(self, model_id: str, hashes: Sequence[str]) -> dict[str, np.ndarray]: ...
 
-        return sqlite_insert(vector_cache).on_conflict_do_nothing()
-    return insert(vector_cache)
+    def put_many(self, model_id: str, items: dict[str, np.ndarray]) -> None: ...
+
+    def discard(self, model_id: str | None, hashes: Iterable[str]) -> int: ...
+
+    def count(self, model_id: str | None = None) -> int: ...
 
 
-class VectorCache:
-    """Stores float32 vectors by (model id, text hash) in a SQL table."""
+class MemoryVectorCache:
+    """A ``VectorCache`` in memory (scripts, tests, a process without a store)."""
 
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
-        metadata.create_all(engine)
+    def __init__(self) -> None:
+        self._items: dict[tuple[str, str], np.ndarray] = {}
 
     def get_many(self, model_id: str, hashes: Sequence[str]) -> dict[str, np.ndarray]:
-        found: dict[str, np.ndarray] = {}
-        unique = list(dict.fromkeys(hashes))
-        with self.engine.connect() as conn:
-            for start in range(0, len(unique), _CHUNK):
-                chunk = unique[start : start + _CHUNK]
-                rows = conn.execute(
-                    select(vector_cache.c.text_hash, vector_cache.c.vector).where(
-                        vector_cache.c.model_id == model_id, vector_cache.c.text_hash.in_(chunk)
-                    )
-                )
-                for h, blob in rows:
-                    found[h] = np.frombuffer(blob, dtype=np.float32)
-        return found
+        return {h: self._items[(model_id, h)] for h in hashes if (model_id, h) in self._items}
 
     def put_many(self, model_id: str, items: dict[str, np.ndarray]) -> None:
-        if not items:
-            return
-        existing = self.get_many(model_id, list(items))
-        rows = [
-            {"model_id": model_id, "text_hash": h, "dim": int(v.shape[0]), "vector": np.asarray(v, np.float32).tobytes()}
-            for h, v in items.items()
-            if h not in existing
-        ]
-        if rows:
-            with self.engine.begin() as conn:
-                conn.execute(_insert_ignoring_duplicates(self.engine.dialect.name), rows)
+        for h, v in items.items():
+            self._items.setdefault((model_id, h), np.asarray(v, dtype=np.float32))
 
     def discard(self, model_id: str | None, hashes: Iterable[str]) -> int:
-        """Forget vectors of these texts (for one model, or all models if None)."""
-        hashes = list(hashes)
-        removed = 0
-        with self.engine.begin() as conn:
-            for start in range(0, len(hashes), _CHUNK):
-                stmt = delete(vector_cache).where(vector_cache.c.text_hash.in_(hashes[start : start + _CHUNK]))
-                if model_id is not None:
-                    stmt = stmt.where(vector_cache.c.model_id == model_id)
-                removed += conn.execute(stmt).rowcount or 0
-        return removed
+        wanted = set(hashes)
+        gone = [key for key in self._items if key[1] in wanted and (model_id is None or key[0] == model_id)]
+        for key in gone:
+            del self._items[key]
+        return len(gone)
 
     def count(self, model_id: str | None = None) -> int:
-        from sqlalchemy import func
-
-        stmt = select(func.count()).select_from(vector_cache)
-        if model_id is not None:
-            stmt = stmt.where(vector_cache.c.model_id == model_id)
-        with self.engine.connect() as conn:
-            return int(conn.execute(stmt).scalar_one())
+        return sum(1 for key in self._items if model_id is None or key[0] == model_id)
 
 
 class CachedEncoder:

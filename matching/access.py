@@ -38,11 +38,9 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
-from sqlalchemy import select
-
 from matching.domain import ID_PATTERN, FeedbackEvent, Member, Project
 from matching.errors import InvalidRequest, MaillageError, NotFound
-from matching.store import ApiKeyRow, Store
+from matching.store import Store, keys
 
 if TYPE_CHECKING:
     from matching.recommender import Recommender
@@ -110,16 +108,16 @@ class KeyInfo:
     revoked_at: dt.datetime | None
 
     @classmethod
-    def of(cls, row: ApiKeyRow) -> KeyInfo:
-        return cls(row.key_id, row.territory_id, Role(row.role), row.subject, row.label, row.created_at, row.revoked_at)
+    def of(cls, key: keys.StoredKey) -> KeyInfo:
+        return cls(key.key_id, key.territory_id, Role(key.role), key.subject, key.label, key.created_at, key.revoked_at)
 
 
 def _digest(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
+def _now(store: Store) -> dt.datetime:
+    return store.clock.now().astimezone(dt.UTC).replace(tzinfo=None, microsecond=0)
 
 
 def create_key(
@@ -137,37 +135,29 @@ def create_key(
         raise InvalidRequest(f"sujet : identifiant invalide {subject!r}")
     key_id = secrets.token_hex(6)
     token = f"{PREFIX}{key_id}_{secrets.token_urlsafe(32)}"
-    row = ApiKeyRow(
-        key_id=key_id,
-        secret_hash=_digest(token),
-        territory_id=territory_id,
-        role=role.value,
-        subject=subject,
-        label=label[:200],
-        created_at=_now(),
-    )
     with store.transaction() as tx:
-        tx.s.add(row)
-    return token, KeyInfo.of(row)
+        stored = keys.add_key(
+            tx,
+            key_id=key_id,
+            secret_hash=_digest(token),
+            territory_id=territory_id,
+            role=role.value,
+            subject=subject,
+            label=label[:200],
+            created_at=_now(store),
+        )
+    return token, KeyInfo.of(stored)
 
 
 def list_keys(store: Store, territory_id: str | None = None) -> list[KeyInfo]:
-    stmt = select(ApiKeyRow).order_by(ApiKeyRow.territory_id, ApiKeyRow.created_at, ApiKeyRow.pk)
-    if territory_id:
-        stmt = stmt.where(ApiKeyRow.territory_id == territory_id)
     with store.read() as tx:
-        return [KeyInfo.of(r) for r in tx.s.scalars(stmt)]
+        return [KeyInfo.of(k) for k in keys.list_keys(tx, territory_id=territory_id)]
 
 
 def revoke_key(store: Store, key_id: str) -> KeyInfo:
     """Revoke a key by its id (idempotent); it is refused from the next request on."""
     with store.transaction() as tx:
-        row = tx.s.scalar(select(ApiKeyRow).where(ApiKeyRow.key_id == key_id))
-        if row is None:
-            raise NotFound("clé", key_id)
-        if row.revoked_at is None:
-            row.revoked_at = _now()
-        return KeyInfo.of(row)
+        return KeyInfo.of(keys.revoke_key(tx, key_id=key_id, at=_now(store)))
 
 
 def authenticate(store: Store, token: str | None) -> Principal:
@@ -176,14 +166,13 @@ def authenticate(store: Store, token: str | None) -> Principal:
         raise Unauthenticated("clé d'API manquante : en-tête X-API-Key attendu")
     if not token.startswith(PREFIX) or len(token) > 200:
         raise Unauthenticated("clé d'API invalide")
-    digest = _digest(token)
     with store.read() as tx:
-        row = tx.s.scalar(select(ApiKeyRow).where(ApiKeyRow.secret_hash == digest))
-    if row is None:  # looked up by the digest of a 256-bit secret: nothing to compare further
+        found = keys.key_by_hash(tx, secret_hash=_digest(token))
+    if found is None:  # looked up by the digest of a 256-bit secret: nothing to compare further
         raise Unauthenticated("clé d'API invalide")
-    if row.revoked_at is not None:
+    if found.revoked_at is not None:
         raise Unauthenticated("clé d'API révoquée")
-    return Principal(row.key_id, row.territory_id, Role(row.role), row.subject)
+    return Principal(found.key_id, found.territory_id, Role(found.role), found.subject)
 
 
 # -- the rules, per role -----------------------------------------------------------------------
@@ -211,7 +200,7 @@ def holder_of(rec: Recommender, territory_id: str, project_id: str) -> str | Non
 
 
 def need_project(rec: Recommender, territory_id: str, need_id: str) -> str:
-    return rec._read(lambda tx: tx.get_need(territory_id, need_id)[1])
+    return rec.project_of_need(territory_id, need_id)
 
 
 def check_project(p: Principal, rec: Recommender, territory_id: str, project_id: str) -> Project:

@@ -22,7 +22,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from matching.domain import Match, Stage
+from matching.domain import INDEXED_KINDS, QUESTIONS, TARGETS, Match, Stage
 from matching.errors import IngestError, MaillageError
 from matching.settings import PACKAGE_DATA, Settings
 
@@ -188,8 +188,8 @@ def index_adapt(
     kind: Annotated[str, typer.Option(help="Index : member, need, offering ou project.")] = "member",
 ) -> None:
     """Entraîner l'adaptateur des requêtes sur les textes de l'index (sans étiquettes)."""
-    if kind not in ("member", "need", "offering", "project"):
-        raise _fail(f"--kind {kind!r} : attendu member, need, offering ou project")
+    if kind not in INDEXED_KINDS:
+        raise _fail(f"--kind {kind!r} : attendu {', '.join(INDEXED_KINDS)}")
     rec = _recommender()
     try:
         out.print_json(json.dumps(rec.fit_adapter(kind), ensure_ascii=False))
@@ -245,7 +245,7 @@ def rec_members(
     as_json: JsonOpt = False,
 ) -> None:
     """Qui pourrait répondre à cet appel à compétences ?"""
-    _ask(f"Membres pour {need}", "members_for_need", territory, need, k=k, as_json=as_json)
+    _ask(f"Membres pour {need}", "member_for_need", territory, need, k=k, as_json=as_json)
 
 
 @recommend_app.command("offerings")
@@ -256,7 +256,7 @@ def rec_offerings(
     as_json: JsonOpt = False,
 ) -> None:
     """Quelles offres de partenaires pour ce projet (étape actuelle et suivante) ?"""
-    _ask(f"Offres pour {project}", "offerings_for_project", territory, project, k=k, as_json=as_json)
+    _ask(f"Offres pour {project}", "offering_for_project", territory, project, k=k, as_json=as_json)
 
 
 @recommend_app.command("projects")
@@ -267,7 +267,7 @@ def rec_projects(
     as_json: JsonOpt = False,
 ) -> None:
     """Quels projets ce partenaire devrait-il regarder ?"""
-    _ask(f"Projets pour {partner}", "projects_for_partner", territory, partner, k=k, as_json=as_json)
+    _ask(f"Projets pour {partner}", "project_for_partner", territory, partner, k=k, as_json=as_json)
 
 
 @recommend_app.command("needs")
@@ -278,21 +278,21 @@ def rec_needs(
     as_json: JsonOpt = False,
 ) -> None:
     """Quels appels à compétences ouverts pour ce membre ?"""
-    _ask(f"Besoins pour {member}", "needs_for_member", territory, member, k=k, as_json=as_json)
+    _ask(f"Besoins pour {member}", "need_for_member", territory, member, k=k, as_json=as_json)
 
 
 @recommend_app.command("text")
 def rec_text(
     text: Annotated[str, typer.Argument(help="Description libre.")],
-    target: Annotated[str, typer.Option(help="members, needs, offerings ou projects.")] = "members",
+    target: Annotated[str, typer.Option(help="Ce que l'on cherche : " + ", ".join(TARGETS) + ".")] = "members",
     stage: Annotated[Stage | None, typer.Option(help="Étape (offres et projets).")] = None,
     territory: TerritoryOpt = DEFAULT_TERRITORY,
     k: KOpt = 10,
     as_json: JsonOpt = False,
 ) -> None:
     """Chercher avec un texte libre (essayer une description avant de créer un projet)."""
-    if target not in ("members", "needs", "offerings", "projects"):
-        raise _fail(f"--target {target!r} : attendu members, needs, offerings ou projects")
+    if target not in TARGETS:
+        raise _fail(f"--target {target!r} : attendu {', '.join(TARGETS)}")
     _ask(f"« {text} » → {target}", "search_text", territory, text, target, stage=stage, k=k, as_json=as_json)
 
 
@@ -413,10 +413,9 @@ def weights_fit(
     """Apprendre les poids d'une question à partir des retours (acceptés / refusés) ; écrit weights.json
     avec les métriques de validation. Avec trop peu de retours, les poids actuels restent."""
     from matching.learning import fit_weights
-    from matching.scoring import QUESTIONS
 
-    if question not in QUESTIONS or question == "free_text":
-        raise _fail(f"--question {question!r} : attendu une des questions {', '.join(q for q in QUESTIONS if q != 'free_text')}")
+    if question not in QUESTIONS:
+        raise _fail(f"--question {question!r} : attendu une des questions {', '.join(QUESTIONS)}")
     rec = _recommender()
     try:
         frame = rec.outcomes_frame(territory, question)
@@ -612,14 +611,16 @@ def serve(
     port: Annotated[int, typer.Option(help="Port.", min=1, max=65535)] = 8000,
 ) -> None:
     """Lancer le service HTTP (documentation interactive sur /docs)."""
+    import os
+
     import uvicorn
 
-    from api.app import create_app
-
-    rec = _recommender()
-    err.print(f"Maillage sur http://{host}:{port} (documentation : /docs) — données : {rec.settings.data_dir}")
-    uvicorn.run(create_app(recommender=rec), host=host, port=port, log_level="info")
-    rec.close()
+    # the app factory builds its recommender from the settings: the global options travel as
+    # the environment, so that a worker process started by uvicorn sees them too
+    for name, value in _State.overrides.items():
+        os.environ[f"MAILLAGE_{name.upper()}"] = str(value)
+    err.print(f"Maillage sur http://{host}:{port} (documentation : /docs) — données : {settings().data_dir}")
+    uvicorn.run("api.app:create_app", factory=True, host=host, port=port, log_level="info")
 
 
 def run() -> None:  # console-script entry point

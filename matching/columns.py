@@ -9,8 +9,8 @@ The values are those of ``matching.scoring`` to the last bit: the same float64 o
 in the same order, and the commune distances computed by the same Python function once per
 distinct place (a territory has few).
 
-The recommender builds these columns lazily and drops them on every write that touches
-them (see ``Recommender._member_columns`` and ``_need_columns``).
+The read model (``matching.readmodel``) builds these columns lazily and follows the writes
+that touch them.
 """
 
 from __future__ import annotations
@@ -235,3 +235,29 @@ class ProjectColumns:
     def stage_fit(offering: Offering) -> np.ndarray:
         """``scoring.stage_fit`` of the offering for each stage, in the order of ``Stage``."""
         return np.array([scoring.stage_fit(offering.stages, stage) for stage in Stage])
+
+
+class Catalogue:
+    """A territory's offerings by pk, with their partner's id and name, and what the read path
+    needs of them as arrays: the order of their ids (the tie-break) and the stages they serve.
+
+    ``offerings[pk]`` is ``(offering, partner id, partner name)``, in pk order.
+    """
+
+    def __init__(self, offerings: dict[int, tuple[Offering, str, str]]) -> None:
+        self.offerings = offerings
+        pks = np.fromiter(offerings, dtype=np.int64, count=len(offerings))
+        size = int(pks.max()) + 1 if len(pks) else 0
+        self.rank = np.full(size, -1, dtype=np.int64)
+        self.rank[pks] = _rank([off.id for off, _, _ in offerings.values()])
+
+    def of_partner(self, partner_id: str) -> list[tuple[int, Offering]]:
+        return [(pk, off) for pk, (off, pid, _) in self.offerings.items() if pid == partner_id]
+
+    def at(self, stages: set[Stage] | None) -> set[int]:
+        """Pks of the offerings serving one of these stages (all when None)."""
+        return {pk for pk, (off, _, _) in self.offerings.items() if stages is None or stages & set(off.stages)}
+
+    def stage_fit(self, pks: np.ndarray, stage: Stage) -> np.ndarray:
+        """``scoring.stage_fit`` of each offering for a project at ``stage``."""
+        return np.array([scoring.stage_fit(self.offerings[int(pk)][0].stages, stage) for pk in pks.tolist()], dtype=np.float64)

@@ -274,11 +274,34 @@ class Match(BaseModel):
 
 ENTITY_KINDS = ("member", "project", "partner")
 
+# -- names defined once: what is indexed, what a free-text search looks for, the questions ----
+
+# Entity kinds whose text is embedded and indexed (one dense index per encoder, one lexical index each).
+Kind = Literal["member", "need", "offering", "project"]
+INDEXED_KINDS: tuple[Kind, ...] = ("member", "need", "offering", "project")
+
+# What a free-text search looks for (API ``target``, CLI ``--target``, the search page), and its kind.
+Target = Literal["members", "needs", "offerings", "projects"]
+TARGET_KINDS: dict[str, Kind] = {"members": "member", "needs": "need", "offerings": "offering", "projects": "project"}
+TARGETS: tuple[str, ...] = tuple(TARGET_KINDS)
+TARGET_LABELS: dict[str, str] = {
+    "members": "des membres (compétences)",
+    "needs": "des appels à compétences ouverts",
+    "offerings": "des offres de partenaires",
+    "projects": "des projets",
+}
+
+# The questions, by the one name used in weights, events, API answers and method names.
+QuestionName = Literal["member_for_need", "offering_for_project", "project_for_partner", "need_for_member"]
+QUESTIONS: tuple[str, ...] = ("member_for_need", "offering_for_project", "project_for_partner", "need_for_member")
+FREE_TEXT = "free_text"  # the free-text search has weights of its own
+WeightsKey = Literal["member_for_need", "offering_for_project", "project_for_partner", "need_for_member", "free_text"]
+WEIGHTS_KEYS: tuple[str, ...] = (*QUESTIONS, FREE_TEXT)
+
 
 # -- feedback on suggestions ------------------------------------------------------------------
 
 EventType = Literal["shown", "contacted", "accepted", "declined", "no_answer", "completed"]
-QuestionName = Literal["member_for_need", "offering_for_project", "project_for_partner", "need_for_member"]
 
 EVENT_LABELS: dict[str, str] = {
     "shown": "proposé",

@@ -194,8 +194,7 @@ def run_benchmark(
         if adapt:
             adapter = rec.fit_adapter("member")
         else:  # an adapter left by an earlier --adapt run must not leak into this one
-            rec.adapter_path("member").unlink(missing_ok=True)
-            rec.adapters.clear()
+            rec.drop_adapter("member")
             adapter = {"trained": False}
         t_index = time.perf_counter() - t0
         rankings: dict[str, list[str]] = {}
@@ -245,7 +244,7 @@ def run_demo_evaluation(
 ) -> dict[str, Any]:
     """Evaluate the four questions' rankings against the generator's hidden truth.
 
-    - ``members_for_need``: recall@k, nDCG@k, MRR of the members of the need's hidden
+    - ``member_for_need``: recall@k, nDCG@k, MRR of the members of the need's hidden
       skill family (consenting, below their engagement limit);
     - ``routing``: top-1 accuracy of the offering proposed for the current stage and for
       the next stage, overall and per stage, and the confusion (truth -> proposed).
@@ -274,7 +273,7 @@ def run_demo_evaluation(
         qrels = {n: set(ms) for n, ms in need_members.items() if n in open_needs and ms}
         rankings = {}
         for need_id in _progress(sorted(qrels), show_progress, "Besoins"):
-            rankings[need_id] = [m.id for m in rec.members_for_need(territory, need_id, k=k)]
+            rankings[need_id] = [m.id for m in rec.member_for_need(territory, need_id, k=k)]
         members = score_rankings(rankings, qrels, k=k)
 
         stage_of = truth["project_stage"]
@@ -298,12 +297,12 @@ def run_demo_evaluation(
             if want.get("next"):
                 n_next += 1
                 hits_next += got_next == want["next"]
-            ranked = [m.id for m in rec.offerings_for_project(territory, pid, k=rec.settings.max_k)]
+            ranked = [m.id for m in rec.offering_for_project(territory, pid, k=rec.settings.max_k)]
             offering_rr.append(reciprocal_rank(ranked, {want["current"]}))
         for stats in by_stage.values():
             stats["top1_current"] = round(stats["top1_current"] / stats["n"], 4)
         return {
-            "members_for_need": members,
+            "member_for_need": members,
             "routing": {
                 "top1_current": hits_cur / len(expected),
                 "top1_next": hits_next / n_next if n_next else None,
@@ -397,7 +396,7 @@ def simulate_exposure(
         for i in items:
             need_id = rng.choice(open_needs)
             at = start + timedelta(seconds=i * days * 86400 / requests)
-            matches = rec.members_for_need(territory, need_id, k=k, fair=caps, now=at)
+            matches = rec.member_for_need(territory, need_id, k=k, fair=caps, now=at)
             for m in matches:
                 exposure[m.id] = exposure.get(m.id, 0) + 1
             ndcgs.append(ndcg_at_k([m.id for m in matches], set(truth["need_members"][need_id]), k))

@@ -4,7 +4,7 @@ Each past suggestion is one row: its score components as shown at the time (a mi
 component is NaN) and a label (1 = accepted or completed, 0 = declined or no answer).
 ``ComponentRanker`` fits a logistic model whose coefficients are constrained to be
 non-negative, so that, once normalised to sum to 1, they are valid weights for the
-service's weighted mean (``matching.scoring.combine``). ``fit_weights`` wraps it with a
+service's weighted mean (``matching.fusion.weighted_mean``). ``fit_weights`` wraps it with a
 held-out validation against the current weights and only adopts the learned table when
 it is at least as good.
 
@@ -32,7 +32,9 @@ from sklearn.model_selection import GroupShuffleSplit, train_test_split
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from matching.scoring import COMPONENT_LABELS, QUESTIONS, Weights
+from matching import fusion
+from matching.domain import WEIGHTS_KEYS
+from matching.scoring import COMPONENT_LABELS, Weights
 
 SUBJECT_COL = "subject_id"
 NDCG_K = 5
@@ -56,7 +58,8 @@ def weighted_mean_score(frame: pd.DataFrame, weights: Mapping[str, float]) -> np
     """The service's score for each row: weighted mean of the components present.
 
     NaN (missing) components are skipped in both the numerator and the denominator, like
-    ``matching.scoring.combine``; a row with no weighted component scores 0.
+    the service does (``matching.fusion.weighted_mean``, the one formula); a row with no
+    weighted component scores 0.
 
     Args:
         frame: One column per component (extra columns are ignored).
@@ -73,14 +76,9 @@ def weighted_mean_score(frame: pd.DataFrame, weights: Mapping[str, float]) -> np
     names = [c for c, w in weights.items() if w > 0 and c in frame.columns]
     if not names:
         return np.zeros(len(frame))
-    values = frame[names].to_numpy(dtype=float)
-    w = np.array([weights[c] for c in names], dtype=float)
-    present = ~np.isnan(values)
-    num = np.where(present, values, 0.0) @ w
-    den = present.astype(float) @ w
-    with np.errstate(invalid="ignore", divide="ignore"):
-        score = np.where(den > 0, num / np.where(den > 0, den, 1.0), 0.0)
-    return np.clip(score, 0.0, 1.0)
+    values = {c: frame[c].to_numpy(dtype=float) for c in names}
+    present = {c: ~np.isnan(v) for c, v in values.items()}
+    return np.asarray(fusion.weighted_mean({c: np.nan_to_num(v) for c, v in values.items()}, dict(weights), present))
 
 
 class ComponentRanker(ClassifierMixin, BaseEstimator):
@@ -305,7 +303,7 @@ def fit_weights(
     Args:
         frame: One row per past suggestion: components, ``label_col`` (0/1) and
             optionally ``subject_id`` (the need / member / project the suggestion was for).
-        question: One of ``matching.scoring.QUESTIONS``.
+        question: One of ``matching.domain.WEIGHTS_KEYS``.
         base: Current weights; every other question and ``retrieval`` are kept.
         label_col: Name of the label column.
         test_size: Share of rows (of subjects, when grouped) held out for validation.
@@ -326,8 +324,8 @@ def fit_weights(
         >>> metrics["used"], weights.free_text["place"] > weights.free_text["semantic"]
         ('learned', True)
     """
-    if question not in QUESTIONS:
-        raise ValueError(f"question inconnue : {question!r} (attendu : {', '.join(QUESTIONS)})")
+    if question not in WEIGHTS_KEYS:
+        raise ValueError(f"question inconnue : {question!r} (attendu : {', '.join(WEIGHTS_KEYS)})")
     if label_col not in frame.columns:
         raise ValueError(f"colonne d'étiquette absente : {label_col!r}")
     data = frame[frame[label_col].notna()].reset_index(drop=True)

@@ -16,12 +16,9 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from sqlalchemy import select
-
-from matching import store as storelib
 from matching.domain import Stage
 from matching.evaluation import gini
-from matching.store import PartnerRow
+from matching.store import events, queries
 
 if TYPE_CHECKING:
     from matching.recommender import Recommender
@@ -92,28 +89,27 @@ class ProjectLine:
 def list_projects(rec: Recommender, territory_id: str, *, holder: str | None = None) -> list[ProjectLine]:
     """The projects of a territory (only those of ``holder`` when given), in stage then title order."""
     with rec.store.read() as tx:
-        rows = tx.rows("project", tx.territory_pk(territory_id))
-        lines = [
-            ProjectLine(
-                id=r.ext_id,
-                title=r.data["title"],
-                stage=Stage(r.data.get("stage", Stage.IDEE)),
-                commune=r.data.get("commune"),
-                holder=r.data.get("holder"),
-                open_needs=sum(1 for n in r.needs if n.status == "open"),
-            )
-            for r in rows
-            if holder is None or r.data.get("holder") == holder
-        ]
+        rows = queries.projects_overview(tx, territory_pk=tx.territory_pk(territory_id))
+    lines = [
+        ProjectLine(
+            id=ext,
+            title=data["title"],
+            stage=Stage(data.get("stage", Stage.IDEE)),
+            commune=data.get("commune"),
+            holder=data.get("holder"),
+            open_needs=open_needs,
+        )
+        for ext, data, open_needs in rows
+        if holder is None or data.get("holder") == holder
+    ]
     return sorted(lines, key=lambda p: (p.stage.rank, p.title.casefold(), p.id))
 
 
 def list_partners(rec: Recommender, territory_id: str) -> list[tuple[str, str]]:
     """``(id, name)`` of the territory's partners, by name."""
     with rec.store.read() as tx:
-        tpk = tx.territory_pk(territory_id)
-        rows = tx.s.execute(select(PartnerRow.ext_id, PartnerRow.data).where(PartnerRow.territory_pk == tpk)).all()
-    return sorted(((ext, data["name"]) for ext, data in rows), key=lambda p: (p[1].casefold(), p[0]))
+        rows = queries.partner_names(tx, territory_pk=tx.territory_pk(territory_id))
+    return sorted(rows, key=lambda p: (p[1].casefold(), p[0]))
 
 
 def territory_overview(
@@ -125,19 +121,19 @@ def territory_overview(
     ``accepted`` or ``completed``) as its headcount; **closed** when its holder closed it;
     **expired** when its deadline passed while still open.
     """
-    now = now or dt.datetime.now(dt.UTC)
+    now = now or rec.clock.now()
     policy = rec.weights.exposure
     with rec.store.read() as tx:
         tpk = tx.territory_pk(territory_id)
         territory = tx.get_territory(territory_id)
-        members = [(r.ext_id, r.data["display_name"], r.available) for r in tx.rows("member", tpk)]
-        projects = [r.data for r in tx.rows("project", tpk)]
-        needs = [
-            (r.ext_id, r.data, r.status, r.deadline, r.project.ext_id, r.project.data["title"]) for r in tx.rows("need", tpk)
+        members = [
+            (ext, data["display_name"], available) for ext, data, available in queries.members_overview(tx, territory_pk=tpk)
         ]
-        n_partners = len(tx.s.scalars(select(PartnerRow.pk).where(PartnerRow.territory_pk == tpk)).all())
-        states = storelib.suggestion_states(tx, tpk, "member_for_need")
-        contacts = storelib.contact_counts(tx, tpk, now - dt.timedelta(days=policy.window_days))
+        projects = [data for _, data, _ in queries.projects_overview(tx, territory_pk=tpk)]
+        needs = queries.needs_overview(tx, territory_pk=tpk)
+        n_partners = len(queries.partner_names(tx, territory_pk=tpk))
+        states = events.suggestion_states(tx, territory_pk=tpk, question="member_for_need")
+        contacts = events.contact_counts(tx, territory_pk=tpk, since=now - dt.timedelta(days=policy.window_days))
 
     accepted = Counter(need for (need, _), state in states.items() if state in FILLED_BY)
     today = now.date()

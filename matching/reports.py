@@ -41,3 +41,79 @@ def digest_html(digest: dict[str, Any]) -> str:
         f"<h1>{escape(digest['partner'])}</h1><p>Projets à regarder, semaine {escape(digest['week'])}</p>"
         f"{full}<ol>{items}</ol></body></html>"
     )
+
+
+# -- what the reports read ------------------------------------------------------------------------------
+
+
+def outcomes_frame(events: list[Any]) -> Any:
+    """One row per closed suggestion of a question's events: its components when shown, and its label.
+
+    Label 1 = accepted or completed, 0 = declined or no answer; suggestions still pending
+    (shown, contacted) are left out. Columns: subject_id, candidate_id, the components, label.
+    """
+    import pandas as pd
+
+    shown: dict[tuple[str, str], dict[str, float]] = {}
+    state: dict[tuple[str, str], str] = {}
+    for ev in events:
+        key = (ev.subject_id, ev.candidate_id)
+        if ev.breakdown:
+            shown[key] = ev.breakdown
+        state[key] = ev.type
+    records = []
+    for key, last in state.items():
+        if key not in shown or last in ("shown", "contacted"):
+            continue
+        label = 1 if last in ("accepted", "completed") else 0
+        records.append({"subject_id": key[0], "candidate_id": key[1], **shown[key], "label": label})
+    return pd.DataFrame.from_records(records, columns=None if records else ["subject_id", "candidate_id", "label"])
+
+
+def partner_digest(rec: Any, territory_id: str, partner_id: str, k: int = 10) -> dict[str, Any]:
+    """The projects a partner should look at this week: stage served, eligible, within the
+    capacity of the offering, and never shown to this partner before."""
+    from matching.questions import full_offerings
+    from matching.store import events
+
+    with rec.store.read() as tx:
+        tpk = tx.territory_pk(territory_id)
+        partner = tx.get_partner(territory_id, partner_id)
+        states = events.suggestion_states(tx, territory_pk=tpk, question="project_for_partner")
+        model = rec.models.of(tx, territory_id)
+        full = full_offerings(tx, model) if rec.weights.exposure.partner_caps else set()
+        full_ids = {model.catalogue(tx).offerings[pk][0].id for pk in full}
+    already = {candidate for (subject, candidate) in states if subject == partner_id}
+    ranked = rec.project_for_partner(territory_id, partner_id, k=rec.settings.max_k)
+    open_offerings = [o for o in partner.offerings if o.id not in full_ids]
+    items = [m for m in ranked if m.id not in already][:k] if open_offerings else []
+    year, week, _ = rec.clock.today().isocalendar()
+    return {
+        "partner_id": partner.id,
+        "partner": partner.name,
+        "week": f"{year}-W{week:02d}",
+        "offerings_open": [o.id for o in open_offerings],
+        "offerings_full": sorted(full_ids & {o.id for o in partner.offerings}),
+        "projects": items,
+    }
+
+
+def round_candidates(
+    rec: Any, territory_id: str, k: int = 20
+) -> tuple[dict[str, list[tuple[str, float]]], dict[str, int], dict[str, int]]:
+    """Inputs of a territory-wide matching round: candidates per open need, headcounts, and each
+    member's remaining capacity (maximum engagements minus current ones)."""
+    from matching.store import queries
+
+    with rec.store.read() as tx:
+        model = rec.models.of(tx, territory_id)
+        open_needs = model.needs(tx, sorted(int(pk) for pk in model.open_needs(tx).nonzero()[0]))
+        capacity = {
+            ext: max(0, data.get("max_engagements", 0) - data.get("active_engagements", 0)) if available else 0
+            for ext, data, available in queries.members_overview(tx, territory_pk=model.territory_pk)
+        }
+    candidates, headcount = {}, {}
+    for need, _, _ in open_needs.values():
+        candidates[need.id] = [(m.id, m.score) for m in rec.member_for_need(territory_id, need.id, k=k)]
+        headcount[need.id] = need.headcount
+    return candidates, headcount, capacity

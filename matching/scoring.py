@@ -1,40 +1,34 @@
 """Explainable scores: named components in [0, 1], weights as data, French reasons.
 
-The total is the weighted mean of the components present for a question::
-
-    score = sum(w[c] * value[c]) / sum(w[c])
-
-Weights live in ``data/weights.json`` (one table per question); analysts edit or fit
-them in notebooks and the service reads them (``Weights.load``).
+The score is the weighted mean of a question's components (``matching.fusion``). Weights
+live in ``data/weights.json`` (one table per question, the retrieval parameters and the
+exposure policy); analysts edit or fit them in notebooks and the service reads them
+(``Weights.load``, ``WeightsFile``). This module holds their model, the definition of each
+structured component for one candidate (the vectorised ones in ``matching.columns`` give the
+same values) and the French reasons.
 
 Example:
     >>> w = Weights.model_validate({"member_for_need": {"semantic": 3, "lexical": 1}})
-    >>> combine({"semantic": 0.5, "lexical": 1.0}, w.for_question("member_for_need"))
-    0.625
+    >>> w.for_question("member_for_need")
+    {'semantic': 3.0, 'lexical': 1.0}
 """
 
 from __future__ import annotations
 
 import json
+import logging
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Any
 
-import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from matching import text as textlib
-from matching.domain import OFFERING_KIND_LABELS, Member, Need, Offering, Project, Stage
+from matching.domain import OFFERING_KIND_LABELS, WEIGHTS_KEYS, Member, Need, Offering, Project, Stage, WeightsKey
 from matching.geo import Communes, proximity
+from matching.settings import PACKAGE_DATA
 
-Question = Literal["member_for_need", "offering_for_project", "project_for_partner", "need_for_member", "free_text"]
-QUESTIONS: tuple[Question, ...] = (
-    "member_for_need",
-    "offering_for_project",
-    "project_for_partner",
-    "need_for_member",
-    "free_text",
-)
+log = logging.getLogger(__name__)
 
 COMPONENT_LABELS = {
     "semantic": "proximité du sens",
@@ -48,21 +42,11 @@ COMPONENT_LABELS = {
     "exposure": "peu sollicité·e récemment",
 }
 
+# the packaged weights are the defaults of every table left out of a weights file
 DEFAULT_WEIGHTS: dict[str, dict[str, float]] = {
-    "member_for_need": {
-        "semantic": 0.55,
-        "lexical": 0.05,
-        "neighbours": 0.2,
-        "availability": 0.06,
-        "place": 0.06,
-        "load": 0.04,
-        "causes": 0.04,
-        "exposure": 0.25,
-    },
-    "offering_for_project": {"semantic": 0.5, "lexical": 0.1, "stage": 0.4},
-    "project_for_partner": {"semantic": 0.45, "lexical": 0.15, "stage": 0.4},
-    "need_for_member": {"semantic": 0.5, "lexical": 0.15, "availability": 0.15, "place": 0.1, "causes": 0.1},
-    "free_text": {"semantic": 0.55, "lexical": 0.17, "neighbours": 0.28},
+    key: table
+    for key, table in json.loads((PACKAGE_DATA / "weights.json").read_text(encoding="utf-8")).items()
+    if key in WEIGHTS_KEYS
 }
 
 
@@ -101,7 +85,7 @@ class Weights(BaseModel):
     retrieval: RetrievalParams = Field(default_factory=RetrievalParams)
     exposure: ExposurePolicy = Field(default_factory=ExposurePolicy)
 
-    @field_validator(*QUESTIONS)
+    @field_validator(*WEIGHTS_KEYS)
     @classmethod
     def _check(cls, table: dict[str, float]) -> dict[str, float]:
         unknown = set(table) - set(COMPONENT_LABELS)
@@ -111,7 +95,7 @@ class Weights(BaseModel):
             raise ValueError("les poids doivent être positifs ou nuls, au moins un > 0")
         return table
 
-    def for_question(self, question: Question) -> dict[str, float]:
+    def for_question(self, question: WeightsKey) -> dict[str, float]:
         return getattr(self, question)
 
     @classmethod
@@ -122,55 +106,42 @@ class Weights(BaseModel):
         Path(path).write_text(json.dumps(self.model_dump(), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
 
 
-def combine(components: dict[str, float], weights: dict[str, float]) -> float:
-    """Weighted mean of the components that have a weight."""
-    total = sum(weights.get(name, 0.0) for name in components)
-    if total <= 0:
-        return 0.0
-    value = sum(weights.get(name, 0.0) * v for name, v in components.items()) / total
-    return round(min(1.0, max(0.0, value)), 6)
+class WeightsFile:
+    """The weights a service uses: those given (pinned), or those of the settings' file, read
+    again when it changes on disk (``maillage weights fit`` writes it; no restart needed)."""
+
+    def __init__(self, settings: Any, weights: Weights | None = None) -> None:
+        self._settings = settings  # the file is ``settings.weights``, read at each reload
+        self.pinned = weights is not None
+        self._weights = weights or Weights.load(settings.weights)
+        self._mtime = None if self.pinned else _mtime(settings.weights)
+
+    @property
+    def current(self) -> Weights:
+        return self._weights
+
+    def reload(self) -> bool:
+        """Read the file again if it changed; False when pinned, unchanged or unreadable."""
+        if self.pinned:
+            return False
+        path = self._settings.weights
+        mtime = _mtime(path)
+        if mtime is None or mtime == self._mtime:
+            return False
+        try:
+            weights = Weights.load(path)
+        except (OSError, ValueError) as exc:
+            log.warning("poids illisibles dans %s (%s) : poids précédents conservés", path, exc)
+            return False
+        self._weights, self._mtime = weights, mtime
+        return True
 
 
-def combine_many(
-    components: dict[str, np.ndarray], weights: dict[str, float], present: dict[str, np.ndarray] | None = None
-) -> list[float]:
-    """``combine`` of every row at once, with the same arithmetic and the same result.
-
-    Args:
-        components: one array per component, aligned (a pool of candidates).
-        present: for a component that some rows lack (e.g. ``causes``), a boolean array
-            of the rows that have it; the others are scored as if it were absent.
-
-    Sums run in float64 in the order of ``components``, as ``combine`` does, and each
-    total is rounded as Python's ``round(v, 6)`` rounds it: the two functions agree to the
-    last bit (see ``round6``).
-    """
-    present = present or {}
-    n = len(next(iter(components.values()))) if components else 0
-    num, total = np.zeros(n), np.zeros(n)
-    for name, values in components.items():
-        w = weights.get(name, 0.0)
-        term, weight = w * np.asarray(values, dtype=np.float64), np.full(n, float(w))
-        if name in present:
-            term, weight = np.where(present[name], term, 0.0), np.where(present[name], weight, 0.0)
-        num, total = num + term, total + weight
-    value = np.clip(np.divide(num, total, out=np.zeros(n), where=total > 0), 0.0, 1.0)
-    return round6(np.where(total > 0, value, 0.0)).tolist()
-
-
-def round6(values: np.ndarray) -> np.ndarray:
-    """``round(v, 6)`` of each float64, vectorised, with the same result to the last bit.
-
-    ``rint(v * 1e6) / 1e6`` is the double nearest to the decimal that Python's ``round``
-    picks, except where ``v * 1e6`` lies so close to a half that its own rounding error
-    (about 1e-10 here, as |v| <= 1) could decide: those few are rounded by Python.
-    """
-    scaled = values * 1e6
-    out = np.rint(scaled) / 1e6
-    near_half = np.flatnonzero(np.abs(scaled - np.floor(scaled) - 0.5) < 1e-6)
-    for n in near_half.tolist():
-        out[n] = round(float(values[n]), 6)
-    return out
+def _mtime(path: Path) -> float | None:
+    try:
+        return path.stat().st_mtime
+    except OSError:
+        return None
 
 
 # -- components ---------------------------------------------------------------------

@@ -3,7 +3,8 @@ from __future__ import annotations
 import numpy as np
 from sqlalchemy import create_engine
 
-from embeddings.cache import CachedEncoder, VectorCache
+from embeddings.cache import CachedEncoder, MemoryVectorCache, text_hash
+from matching.store import SqlVectorCache
 
 
 class CountingEncoder:
@@ -20,7 +21,7 @@ class CountingEncoder:
 def test_unchanged_text_is_not_reencoded(tmp_path, use_encoder) -> None:
     engine = create_engine(f"sqlite:///{tmp_path / 'c.sqlite'}")
     counting = CountingEncoder(use_encoder)
-    cached = CachedEncoder(counting, VectorCache(engine))
+    cached = CachedEncoder(counting, SqlVectorCache(engine))
     first = cached.encode(["bonjour", "trésorerie", "bonjour"])
     assert counting.seen == ["bonjour", "trésorerie"]
     again = cached.encode(["trésorerie", "bonjour", "nouveau texte"])
@@ -32,14 +33,15 @@ def test_unchanged_text_is_not_reencoded(tmp_path, use_encoder) -> None:
 
 def test_cache_survives_a_new_process(tmp_path, use_encoder) -> None:
     url = f"sqlite:///{tmp_path / 'c.sqlite'}"
-    CachedEncoder(use_encoder, VectorCache(create_engine(url))).encode(["persisté"])
+    CachedEncoder(use_encoder, SqlVectorCache(create_engine(url))).encode(["persisté"])
     counting = CountingEncoder(use_encoder)
-    CachedEncoder(counting, VectorCache(create_engine(url))).encode(["persisté"])
+    CachedEncoder(counting, SqlVectorCache(create_engine(url))).encode(["persisté"])
     assert counting.seen == []
 
 
 def test_models_do_not_share_vectors(tmp_path, use_encoder) -> None:
-    cache = VectorCache(create_engine("sqlite://"))
-    CachedEncoder(use_encoder, cache).encode(["texte"])
-    assert cache.count(use_encoder.model_id) == 1
-    assert cache.count("other-model") == 0
+    for cache in (SqlVectorCache(create_engine("sqlite://")), MemoryVectorCache()):  # the store's, and in memory
+        CachedEncoder(use_encoder, cache).encode(["texte"])
+        assert cache.count(use_encoder.model_id) == 1
+        assert cache.count("other-model") == 0
+        assert cache.discard(None, [next(iter(cache.get_many(use_encoder.model_id, [text_hash("texte")])))]) == 1

@@ -87,7 +87,7 @@ def test_weights_fit_writes_weights_and_metrics(tmp_path, use_encoder) -> None:
     from matching.evaluation import DEMO_TRUTH
 
     for need in sorted(json.loads(DEMO_TRUTH.read_text(encoding="utf-8"))["need_members"])[:60]:
-        for m in rec.members_for_need("sceaux-valley", need, k=8, fair=False):
+        for m in rec.member_for_need("sceaux-valley", need, k=8, fair=False):
             at = start + dt.timedelta(hours=i)
             common = {"question": "member_for_need", "subject_id": need, "candidate_id": m.id}
             events.append(FeedbackEvent(id=f"s{i}", type="shown", at=at, score=m.score, breakdown=m.breakdown, **common))

@@ -9,7 +9,6 @@ from hypothesis import strategies as st
 from matching import scoring
 from matching.columns import MemberColumns, NeedColumns, ProjectColumns
 from matching.domain import Member, Need, Offering, OfferingKind, Project, Stage
-from matching.scoring import combine, combine_many, round6
 
 COMMUNES = [None, "Sceaux", "Bourg-la-Reine", "Antony", "Châtenay-Malabry", "Paris", "Lyon", "Nulle-Part"]
 POSTCODES = [None, "92330", "92340", "75005", "99999"]
@@ -101,37 +100,6 @@ def test_need_columns_match_the_scalar_components(needs, member) -> None:
         assert bool(present[n]) == (expected is not None)
         if expected is not None:
             assert got_causes[n] == expected
-
-
-@settings(max_examples=100, deadline=None)
-@given(
-    st.lists(st.floats(0, 1, width=32), min_size=1, max_size=30),
-    st.dictionaries(
-        st.sampled_from(["semantic", "lexical", "place", "causes"]), st.sampled_from([0, 0.05, 0.17, 1, 3]), min_size=1
-    ),
-    st.randoms(use_true_random=False),
-)
-def test_combine_many_is_combine_of_each_row(values, weights, rnd) -> None:
-    n = len(values)
-    comps = {
-        "semantic": np.array(values, dtype=np.float32),
-        "lexical": np.array(values[::-1], dtype=np.float32),
-        "place": np.array([rnd.random() for _ in range(n)]),
-        "causes": np.array([rnd.choice([0, 1 / 3, 0.5, 1]) for _ in range(n)]),
-    }
-    present = np.array([rnd.random() < 0.5 for _ in range(n)])
-    rows = [{name: float(v[i]) for name, v in comps.items() if name != "causes" or present[i]} for i in range(n)]
-    assert combine_many(comps, weights, {"causes": present}) == [combine(r, weights) for r in rows]
-
-
-@settings(max_examples=200, deadline=None)
-@given(st.lists(st.floats(0, 1), min_size=1, max_size=50), st.lists(st.integers(0, 1_000_000), max_size=20))
-def test_round6_is_pythons_round(values, halves) -> None:
-    # values exactly on, just below and just above a half of the 6th decimal are the hard ones
-    edge = [(h + 0.5) / 1e6 for h in halves]
-    edge += [float(np.nextafter(v, 0.0)) for v in edge] + [float(np.nextafter(v, 1.0)) for v in edge]
-    arr = np.array([v for v in values + edge if v <= 1.0])
-    assert round6(arr).tolist() == [round(v, 6) for v in arr.tolist()]
 
 
 @settings(max_examples=40, deadline=None)

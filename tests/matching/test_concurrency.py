@@ -11,6 +11,7 @@ from matching.domain import Member
 from matching.ingest import read_file
 from matching.recommender import Recommender
 from matching.settings import Settings
+from matching.store import queries
 from tests.conftest import MINI
 from tests.pg import fresh_database
 
@@ -41,7 +42,7 @@ def test_same_new_id_inserted_by_both_at_once(two_services) -> None:
         inside.set()
         release.wait(10)
 
-    t = threading.Thread(target=lambda: a._write({"member": ["couture"]}, slow_insert))
+    t = threading.Thread(target=lambda: a.write({"member": ["couture"]}, slow_insert))
     t.start()
     assert inside.wait(10)
     done = threading.Event()
@@ -82,4 +83,4 @@ def test_interleaved_upserts_keep_every_write(two_services) -> None:
         th.join(60)
     assert errors == []
     with a.store.read() as tx:
-        assert tx.count("member") == 8 + 80 + 5
+        assert queries.count(tx, kind="member") == 8 + 80 + 5

@@ -83,7 +83,7 @@ def test_demo_evaluation_against_hidden_truth(tmp_path) -> None:
     result = run_demo_evaluation(
         settings=Settings(data_dir=tmp_path / "var"), doc_path=tmp_path / "doc.json", truth_path=tmp_path / "truth.json"
     )
-    members, routing = result["members_for_need"], result["routing"]
+    members, routing = result["member_for_need"], result["routing"]
     assert members["n_queries"] > 0 and 0 < members["ndcg@10"] <= 1
     assert routing["n_projects"] == 16 and sum(s["n"] for s in routing["by_stage"].values()) == 16
     assert routing["top1_current"] > 0.5  # far above chance (1 offering in 2 to 5 per stage)

@@ -18,11 +18,10 @@ from __future__ import annotations
 import datetime as dt
 import gzip
 import json
-import types
 from pathlib import Path
 
-from matching import filters
 from matching.cli import DEMO_FILE
+from matching.clock import FixedClock
 from matching.domain import Member
 from matching.ingest import read_file
 from matching.recommender import Recommender
@@ -45,10 +44,14 @@ def same_ranking(got: list, expected: list) -> bool:
     return True
 
 
-class _Date(dt.date):
-    @classmethod
-    def today(cls) -> dt.date:
-        return dt.date(2025, 1, 1)
+TODAY = dt.datetime(2025, 1, 1, 12, tzinfo=dt.UTC)
+# the fixture's keys are the questions' method names of the time it was written
+FIXTURE_KEYS = {
+    "member_for_need": "members_for_need",
+    "need_for_member": "needs_for_member",
+    "offering_for_project": "offerings_for_project",
+    "project_for_partner": "projects_for_partner",
+}
 
 
 def rankings(rec: Recommender) -> dict:
@@ -57,26 +60,20 @@ def rankings(rec: Recommender) -> dict:
     def dump(ms):
         return [[m.id, m.score, m.breakdown, m.reasons, m.parent_id] for m in ms]
 
-    out: dict[str, dict] = {
-        "members_for_need": {},
-        "needs_for_member": {},
-        "offerings_for_project": {},
-        "projects_for_partner": {},
-    }
+    out: dict[str, dict] = {key: {} for key in FIXTURE_KEYS.values()}
     for p in doc["projects"]:
-        out["offerings_for_project"][p["id"]] = dump(rec.offerings_for_project(T, p["id"], k=10))
+        out["offerings_for_project"][p["id"]] = dump(rec.offering_for_project(T, p["id"], k=10))
         for n in p["needs"]:
-            out["members_for_need"][n["id"]] = dump(rec.members_for_need(T, n["id"], k=10))
+            out["members_for_need"][n["id"]] = dump(rec.member_for_need(T, n["id"], k=10))
     for m in doc["members"][::4]:
-        out["needs_for_member"][m["id"]] = dump(rec.needs_for_member(T, m["id"], k=10))
+        out["needs_for_member"][m["id"]] = dump(rec.need_for_member(T, m["id"], k=10))
     for p in doc["partners"]:
-        out["projects_for_partner"][p["id"]] = dump(rec.projects_for_partner(T, p["id"], k=10))
+        out["projects_for_partner"][p["id"]] = dump(rec.project_for_partner(T, p["id"], k=10))
     return json.loads(json.dumps(out, ensure_ascii=False, sort_keys=True))
 
 
-def test_fast_path_returns_the_rankings_of_the_sql_path(tmp_path, use_encoder, monkeypatch) -> None:
-    monkeypatch.setattr(filters, "dt", types.SimpleNamespace(date=_Date))
-    rec = Recommender(Settings(data_dir=tmp_path / "var"), encoder=use_encoder)
+def test_fast_path_returns_the_rankings_of_the_sql_path(tmp_path, use_encoder) -> None:
+    rec = Recommender(Settings(data_dir=tmp_path / "var"), encoder=use_encoder, clock=FixedClock(TODAY))
     rec.open()
     rec.ingest(read_file(DEMO_FILE))
     expected = json.loads(gzip.decompress(GOLDEN.read_bytes()))
@@ -88,5 +85,5 @@ def test_fast_path_returns_the_rankings_of_the_sql_path(tmp_path, use_encoder, m
     first = got["members_for_need"]["p0001-n1"][0][0]
     member = rec.get_member(T, first)
     rec.upsert_members(T, [Member.model_validate(member.model_dump() | {"consent": False})])
-    assert first not in [m.id for m in rec.members_for_need(T, "p0001-n1", k=10)]
+    assert first not in [m.id for m in rec.member_for_need(T, "p0001-n1", k=10)]
     rec.close()

@@ -35,7 +35,7 @@ def far(match) -> bool:
 def test_one_profile_always_declining_changes_weights_and_ranking(demo) -> None:
     needs = sorted(json.loads(DEMO_TRUTH.read_text(encoding="utf-8"))["need_members"])
     start = dt.datetime(2026, 1, 5, 9, tzinfo=dt.UTC)
-    before = {n: demo.members_for_need(T, n, k=10, fair=False) for n in needs}
+    before = {n: demo.member_for_need(T, n, k=10, fair=False) for n in needs}
     events, i = [], 0
     for n in needs:
         for m in before[n]:
@@ -68,7 +68,7 @@ def test_one_profile_always_declining_changes_weights_and_ranking(demo) -> None:
     assert metrics["learned"]["auc"] > metrics["base"]["auc"]
 
     demo.weights = learned
-    after = {n: demo.members_for_need(T, n, k=10, fair=False) for n in needs}
+    after = {n: demo.member_for_need(T, n, k=10, fair=False) for n in needs}
     far_before = sum(far(m) for ms in before.values() for m in ms[:5])
     far_after = sum(far(m) for ms in after.values() for m in ms[:5])
     assert far_after < 0.5 * far_before  # the declining profile is suggested much less at the top

@@ -9,8 +9,9 @@ from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 from sklearn.linear_model import LogisticRegression
 
+from matching.fusion import reference_weighted_mean
 from matching.learning import ComponentRanker, fit_weights, simulate_feedback, weighted_mean_score
-from matching.scoring import Weights, combine
+from matching.scoring import Weights
 
 COMPONENTS = ["semantic", "place", "availability", "load"]
 
@@ -80,7 +81,7 @@ def test_predictions_shapes_and_missing_components() -> None:
     assert np.all(ranker.coef_ >= 0) and sum(ranker.weights_.values()) == pytest.approx(1)
     # score_weights is the service's weighted mean, NaN components skipped.
     row = {c: v for c, v in X.iloc[0].items() if not np.isnan(v)}
-    assert ranker.score_weights(X)[0] == pytest.approx(combine(row, ranker.weights_), abs=1e-6)
+    assert ranker.score_weights(X)[0] == pytest.approx(reference_weighted_mean(row, ranker.weights_), abs=1e-6)
     # Extra columns (subject_id, label) are ignored at prediction time.
     assert np.allclose(ranker.decision_function(frame.head(5)), ranker.decision_function(frame[COMPONENTS].head(5)))
 

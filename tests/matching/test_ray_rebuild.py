@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from sqlalchemy import select
 from typer.testing import CliRunner
 
 from matching.cli import app
+from matching.domain import INDEXED_KINDS
 from matching.recommender import Recommender
-from matching.store import INDEXED_KINDS, ROW_OF_KIND
 
 ray = pytest.importorskip("ray")
 
@@ -21,9 +20,8 @@ def local_ray():
 
 
 def test_ray_rebuild_encodes_the_store_and_writes_the_same_index(rec, settings, use_encoder, local_ray) -> None:
-    expected = {kind: rec.indexes[kind] for kind in INDEXED_KINDS}
-    with rec.store.read() as tx:
-        hashes = [h for kind in INDEXED_KINDS for h in tx.s.scalars(select(ROW_OF_KIND[kind].text_hash))]
+    expected = {kind: rec.indexes.dense(kind) for kind in INDEXED_KINDS}
+    hashes = [h for kind in INDEXED_KINDS for h in rec.store.text_hashes(kind).values()]
     assert rec.encoder.cache.discard(None, hashes) > 0  # empty cache: Ray has every text to encode
     rec.close()
 
@@ -38,9 +36,9 @@ def test_ray_rebuild_encodes_the_store_and_writes_the_same_index(rec, settings, 
     assert fresh.encoder.cache.count() >= len(set(hashes))  # Ray's vectors went to the cache too
     for kind in INDEXED_KINDS:
         ids = expected[kind].id_array()
-        assert np.array_equal(fresh.indexes[kind].id_array(), ids)
-        assert np.allclose(fresh.indexes[kind].vectors(ids), expected[kind].vectors(ids), atol=1e-5)
-    assert fresh.members_for_need("mini", "p1-n1", k=3)[0].id == "m1"
+        assert np.array_equal(fresh.indexes.dense(kind).id_array(), ids)
+        assert np.allclose(fresh.indexes.dense(kind).vectors(ids), expected[kind].vectors(ids), atol=1e-5)
+    assert fresh.member_for_need("mini", "p1-n1", k=3)[0].id == "m1"
     fresh.close()
 
 

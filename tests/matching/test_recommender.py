@@ -26,8 +26,8 @@ def check_explained(matches) -> None:
     assert [m.score for m in matches] == sorted((m.score for m in matches), reverse=True)
 
 
-def test_members_for_need(rec: Recommender) -> None:
-    matches = rec.members_for_need("mini", "p1-n1", k=8)
+def test_member_for_need(rec: Recommender) -> None:
+    matches = rec.member_for_need("mini", "p1-n1", k=8)
     check_explained(matches)
     assert matches[0].id == "m1"  # retired accountant for "tenir la trésorerie"
     assert {"semantic", "lexical", "neighbours", "availability", "place", "load"} <= set(matches[0].breakdown)
@@ -36,8 +36,8 @@ def test_members_for_need(rec: Recommender) -> None:
     assert "m5" not in ids(matches)  # at maximum engagements
 
 
-def test_offerings_for_project_at_its_stage(rec: Recommender) -> None:
-    matches = rec.offerings_for_project("mini", "p1", k=5)
+def test_offering_for_project_at_its_stage(rec: Recommender) -> None:
+    matches = rec.offering_for_project("mini", "p1", k=5)
     check_explained(matches)
     assert matches[0].id == "banque-garantie" and matches[0].parent_id == "banque"
     assert "labo-test" not in ids(matches)  # serves neither financement nor lancement
@@ -48,18 +48,18 @@ def test_offerings_for_project_at_its_stage(rec: Recommender) -> None:
 def test_eligibility_filters_offerings(rec: Recommender) -> None:
     project = rec.get_project("mini", "p1").model_copy(update={"legal_structure": False})
     rec.upsert_projects("mini", [project])
-    assert "banque-pret" not in ids(rec.offerings_for_project("mini", "p1", k=5))
+    assert "banque-pret" not in ids(rec.offering_for_project("mini", "p1", k=5))
 
 
-def test_projects_for_partner(rec: Recommender) -> None:
-    matches = rec.projects_for_partner("mini", "cowork", k=5)
+def test_project_for_partner(rec: Recommender) -> None:
+    matches = rec.project_for_partner("mini", "cowork", k=5)
     check_explained(matches)
     assert ids(matches) == ["p3"]  # the only project at lancement/croissance
-    assert rec.projects_for_partner("mini", "labo", k=5)[0].id == "p2"
+    assert rec.project_for_partner("mini", "labo", k=5)[0].id == "p2"
 
 
-def test_needs_for_member(rec: Recommender) -> None:
-    matches = rec.needs_for_member("mini", "m2", k=5)
+def test_need_for_member(rec: Recommender) -> None:
+    matches = rec.need_for_member("mini", "m2", k=5)
     check_explained(matches)
     assert matches[0].id == "p3-n1" and matches[0].parent_id == "p3"
     assert "p1-n2" not in ids(matches)  # closed
@@ -78,9 +78,9 @@ def test_free_text(rec: Recommender) -> None:
 
 
 def test_deleted_member_is_never_returned(rec: Recommender) -> None:
-    assert "m1" in ids(rec.members_for_need("mini", "p1-n1", k=8))
+    assert "m1" in ids(rec.member_for_need("mini", "p1-n1", k=8))
     rec.delete_member("mini", "m1")
-    assert "m1" not in ids(rec.members_for_need("mini", "p1-n1", k=8))
+    assert "m1" not in ids(rec.member_for_need("mini", "p1-n1", k=8))
     assert "m1" not in ids(rec.search_text("mini", "Comptable à la retraite", "members", k=8))
     with pytest.raises(NotFound):
         rec.get_member("mini", "m1")
@@ -89,16 +89,16 @@ def test_deleted_member_is_never_returned(rec: Recommender) -> None:
 def test_consent_change_applies_at_once(rec: Recommender) -> None:
     m8 = rec.get_member("mini", "m8")
     rec.upsert_members("mini", [m8.model_copy(update={"consent": False})])
-    assert "m8" not in ids(rec.members_for_need("mini", "p1-n1", k=8))
+    assert "m8" not in ids(rec.member_for_need("mini", "p1-n1", k=8))
 
 
 def test_k_bounds_and_unknown_ids(rec: Recommender) -> None:
     with pytest.raises(InvalidRequest):
-        rec.members_for_need("mini", "p1-n1", k=0)
+        rec.member_for_need("mini", "p1-n1", k=0)
     with pytest.raises(NotFound):
-        rec.members_for_need("mini", "nope", k=3)
+        rec.member_for_need("mini", "nope", k=3)
     with pytest.raises(NotFound):
-        rec.members_for_need("autre", "p1-n1", k=3)
+        rec.member_for_need("autre", "p1-n1", k=3)
 
 
 def test_index_reopens_from_disk_and_repairs(rec: Recommender, settings, use_encoder) -> None:
@@ -107,13 +107,13 @@ def test_index_reopens_from_disk_and_repairs(rec: Recommender, settings, use_enc
     rec.index_path("member").unlink()
     other = Recommender(settings, encoder=use_encoder)
     assert other.open()["member"] == "rebuilt"
-    assert ids(other.members_for_need("mini", "p1-n1", k=1)) == ["m1"]
+    assert ids(other.member_for_need("mini", "p1-n1", k=1)) == ["m1"]
     # a store written behind the index's back (e.g. crash before the index save) is detected
     with other.store.transaction() as tx:
         tx.upsert_member("mini", Member(id="late", display_name="L.", skills="comptable trésorière", consent=True))
     third = Recommender(settings, encoder=use_encoder)
     assert third.open()["member"] == "rebuilt"
-    assert "late" in ids(third.members_for_need("mini", "p1-n1", k=8))
+    assert "late" in ids(third.member_for_need("mini", "p1-n1", k=8))
     health = third.health()
     assert health["indexes"]["member"]["in_sync"] and health["indexes"]["member"]["count"] == 9
 
@@ -129,19 +129,21 @@ def test_delete_forgets_the_cached_vector(rec: Recommender) -> None:
     assert "m3" not in ids(rec.search_text("mini", text, "members", k=8))
 
 
-def test_retention_anonymises_inactive_members_only(rec: Recommender) -> None:
+def test_retention_anonymises_inactive_members_only(settings, use_encoder) -> None:
     import datetime as dt
 
-    from sqlalchemy import update
-
+    from matching.clock import FixedClock
     from matching.domain import FeedbackEvent
-    from matching.store import MemberSeenRow
+    from matching.ingest import read_file
+    from tests.conftest import MINI
 
-    old = dt.datetime(2020, 1, 1)
-    with rec.store.transaction() as tx:  # every profile was last written in 2020
-        tx.s.execute(update(MemberSeenRow).values(updated_at=old))
+    clock = FixedClock(dt.datetime(2020, 1, 1, tzinfo=dt.UTC))
+    rec = Recommender(settings, encoder=use_encoder, clock=clock)
+    rec.open()
+    rec.ingest(read_file(MINI))  # every profile is written in 2020
+    clock.set(dt.datetime(2025, 6, 1, tzinfo=dt.UTC))
     # m2 was contacted last week: still active
-    week_ago = dt.datetime.now(dt.UTC) - dt.timedelta(days=7)
+    week_ago = clock.now() - dt.timedelta(days=7)
     rec.record_events(
         "mini",
         [
@@ -156,21 +158,22 @@ def test_retention_anonymises_inactive_members_only(rec: Recommender) -> None:
     assert rec.get_member("mini", "m1").display_name == "Membre anonymisé"
     assert rec.get_member("mini", "m2").display_name == "Karim D."
     assert rec.apply_retention("mini", 365) == []  # already anonymised
+    rec.close()
 
 
 def test_the_holder_is_not_suggested_for_their_own_call(rec: Recommender) -> None:
     project = rec.get_project("mini", "p1")
     assert project.holder == "m7"
-    assert "m7" not in [m.id for m in rec.members_for_need("mini", "p1-n1", k=50)]
+    assert "m7" not in [m.id for m in rec.member_for_need("mini", "p1-n1", k=50)]
     rec.upsert_projects("mini", [project.model_copy(update={"holder": None})])
-    assert "m7" in [m.id for m in rec.members_for_need("mini", "p1-n1", k=50)]
+    assert "m7" in [m.id for m in rec.member_for_need("mini", "p1-n1", k=50)]
 
 
 def test_a_second_process_on_the_same_store(rec: Recommender, settings, use_encoder, tmp_path) -> None:
     """Entities another process writes are found by id; those it deletes give NotFound, not an error."""
     from matching.domain import Need, Project
 
-    rec.members_for_need("mini", "p1-n1", k=3)  # this process has read its caches
+    rec.member_for_need("mini", "p1-n1", k=3)  # this process has read its caches
     other = Recommender(settings.model_copy(update={"data_dir": tmp_path / "other"}), encoder=use_encoder)
     other.open()
     project = Project(
@@ -181,13 +184,13 @@ def test_a_second_process_on_the_same_store(rec: Recommender, settings, use_enco
         needs=[Need(id="p9-n1", title="Comptabilité", text="Tenir les comptes de l'association")],
     )
     other.upsert_projects("mini", [project])
-    assert rec.members_for_need("mini", "p9-n1", k=3)
-    assert rec.offerings_for_project("mini", "p9", k=3)
+    assert rec.member_for_need("mini", "p9-n1", k=3)
+    assert rec.offering_for_project("mini", "p9", k=3)
     other.delete_project("mini", "p9")
     with pytest.raises(NotFound):
-        rec.members_for_need("mini", "p9-n1", k=3)
+        rec.member_for_need("mini", "p9-n1", k=3)
     with pytest.raises(NotFound):
-        rec.offerings_for_project("mini", "p9", k=3)
+        rec.offering_for_project("mini", "p9", k=3)
     other.close()
 
 
@@ -197,7 +200,7 @@ def test_member_writes_keep_the_in_memory_read_path_in_step(rec: Recommender, se
     needs = ["p1-n1", "p1-n2", "p2-n1", "p3-n1"]
 
     def answers(r: Recommender) -> dict:
-        return {n: [(m.id, m.score, m.breakdown, m.reasons) for m in r.members_for_need("mini", n, k=8)] for n in needs}
+        return {n: [(m.id, m.score, m.breakdown, m.reasons) for m in r.member_for_need("mini", n, k=8)] for n in needs}
 
     def fresh() -> Recommender:
         other = Recommender(settings, encoder=use_encoder)
@@ -236,7 +239,7 @@ def test_eligible_projects_survive_member_writes_and_follow_offering_and_project
     partners = ["banque", "cowork", "labo"]
 
     def answers(r: Recommender) -> dict:
-        return {p: [(m.id, m.score, m.breakdown, m.reasons) for m in r.projects_for_partner("mini", p, k=5)] for p in partners}
+        return {p: [(m.id, m.score, m.breakdown, m.reasons) for m in r.project_for_partner("mini", p, k=5)] for p in partners}
 
     def same_as_fresh() -> dict:
         other = Recommender(settings, encoder=use_encoder)
@@ -248,10 +251,15 @@ def test_eligible_projects_survive_member_writes_and_follow_offering_and_project
         finally:
             other.close()
 
+    def eligible() -> dict:
+        with rec.store.read() as tx:
+            model = rec.models.of(tx, "mini")
+            return {pk: model.eligible_projects(tx, pk, off) for pk, (off, _, _) in model.catalogue(tx).offerings.items()}
+
     before = answers(rec)
-    kept = set(rec._eligible)
+    kept = eligible()
     rec.upsert_members("mini", [rec.get_member("mini", "m2").model_copy(update={"hours_per_week": 9.0})])
-    assert set(rec._eligible) == kept  # a member write leaves the projects' eligibility alone
+    assert all(eligible()[pk] is projects for pk, projects in kept.items())  # a member write leaves them alone
     assert same_as_fresh() == before
 
     labo = rec.get_partner("mini", "labo")

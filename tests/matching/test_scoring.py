@@ -8,17 +8,12 @@ from matching import scoring
 from matching.domain import Member, Need, Offering, Project, Stage
 from matching.filters import eligible
 from matching.geo import Communes, proximity
-from matching.scoring import Weights, combine
+from matching.scoring import Weights
 from matching.text import is_about_later, lexical_tokens, sentences
 
 
 def member(**kw) -> Member:
     return Member(**({"id": "m", "display_name": "A.", "skills": "comptable"} | kw))
-
-
-def test_combine_is_a_weighted_mean_of_present_components() -> None:
-    assert combine({"semantic": 1.0, "lexical": 0.0}, {"semantic": 3, "lexical": 1, "place": 5}) == 0.75
-    assert combine({}, {"semantic": 1}) == 0.0
 
 
 def test_weights_reject_unknown_components_and_negative_values() -> None:

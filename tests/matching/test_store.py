@@ -5,7 +5,8 @@ from sqlalchemy import select
 
 from matching.domain import Member, Need, Project, Territory
 from matching.errors import InvalidRequest, NotFound
-from matching.store import MemberSeenRow, Store
+from matching.store import Store, events, queries
+from matching.store.schema import EventRow, MemberSeenRow
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -45,12 +46,12 @@ def test_upsert_is_idempotent_by_external_id(store) -> None:
         assert tx.changes.upserted["member"] == {pk: "comptable"}
     with store.transaction() as tx:
         assert tx.upsert_member("t", member()) == pk
-        assert not tx.changes  # same text: nothing to re-embed
+        assert not tx.changes  # the same document: nothing written at all
     with store.transaction() as tx:
         assert tx.upsert_member("t", member(hours_per_week=5)) == pk
-        assert not tx.changes  # only a non-text field changed
+        assert tx.changes and not tx.changes.touches_indexes  # only a non-text field changed
         assert tx.get_member("t", "m1").hours_per_week == 5
-        assert tx.count("member") == 1
+        assert queries.count(tx, kind="member") == 1
 
 
 def test_same_external_id_in_two_territories(store) -> None:
@@ -93,13 +94,14 @@ def test_bulk_write_inserts_at_the_end_with_the_same_rules(store) -> None:
         tx.upsert_member("t", member(id="m2", skills="jardinier"))
         tx.upsert_project("t", Project(id="q", title="B", needs=[Need(id="n2", title="y"), Need(id="n3", title="z")]))
         changes = tx.changes
-        assert len(changes.upserted["member"]) == 2 and len(changes.members_written) == 2
-        assert len(changes.upserted["need"]) == 2 and len(changes.projects_written) == 1
+        tpk = tx.territory_pk("t")
+        assert len(changes.upserted["member"]) == 2 and len(changes.written["member"][tpk]) == 2
+        assert len(changes.upserted["need"]) == 2 and len(changes.written["project"][tpk]) == 1
         assert all(pk is not None for kind in changes.upserted.values() for pk in kind)
     with store.read() as tx:
         assert tx.get_member("t", "m2").skills == "jardinier"
         assert [n.id for n in tx.get_project("t", "q").needs] == ["n2", "n3"]
-        seen = tx.s.scalars(select(MemberSeenRow.member_pk)).all()
+        seen = tx.session.scalars(select(MemberSeenRow.member_pk)).all()
         assert len(seen) == 2  # the retention rule's dates are written for new members too
     # a need id already taken, by a stored project or by a new one of the same bulk write
     for taken in ("n1", "n4"):
@@ -125,7 +127,7 @@ def test_delete_reports_removed_vectors(store) -> None:
         tx.delete_member("t", "m1")
         assert tx.changes.removed["member"] == {pk}
     with store.read() as tx:
-        assert tx.count("member") == 0
+        assert queries.count(tx, kind="member") == 0
 
 
 def test_pending_per_candidate_counts_the_latest_state_of_each_suggestion(store) -> None:
@@ -133,7 +135,6 @@ def test_pending_per_candidate_counts_the_latest_state_of_each_suggestion(store)
     import datetime as dt
     import random
 
-    from matching import store as storelib
     from matching.domain import PENDING_STATES
 
     rnd = random.Random(5)
@@ -142,8 +143,8 @@ def test_pending_per_candidate_counts_the_latest_state_of_each_suggestion(store)
     with store.transaction() as tx:  # rows as stored (record_event checks entities and transitions)
         tpk = tx.territory_pk("t")
         for n in range(300):
-            tx.s.add(
-                storelib.EventRow(
+            tx.session.add(
+                EventRow(
                     ext_id=f"e{n}",
                     territory_pk=tpk,
                     question=rnd.choice(["offering_for_project", "member_for_need"]),
@@ -154,13 +155,15 @@ def test_pending_per_candidate_counts_the_latest_state_of_each_suggestion(store)
                     data={},
                 )
             )
-            tx.s.flush()
+            tx.session.flush()
     with store.read() as tx:
-        states = storelib.suggestion_states(tx, tpk, "offering_for_project")
+        states = events.suggestion_states(tx, territory_pk=tpk, question="offering_for_project")
         for exclude in (None, "p3"):
             expected: dict[str, int] = {}
             for (subject, candidate), state in states.items():
                 if state in PENDING_STATES and subject != exclude:
                     expected[candidate] = expected.get(candidate, 0) + 1
-            got = storelib.pending_per_candidate(tx, tpk, "offering_for_project", PENDING_STATES, exclude)
+            got = events.pending_per_candidate(
+                tx, territory_pk=tpk, question="offering_for_project", states=PENDING_STATES, exclude_subject=exclude
+            )
             assert got == expected and expected

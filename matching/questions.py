@@ -1,0 +1,650 @@
+"""The questions: one pipeline, and one declarative spec per question.
+
+Every question runs the same steps::
+
+    subject (read fresh from the store)
+      -> probes: what to search with, among which allowed candidates (read model filters)
+      -> channels: a pool from the index set (``hybrid`` or ``sentences``, ``matching.retrieval``)
+      -> structured components of the pool (``matching.columns``)
+      -> one score per candidate (``fusion.weighted_mean`` with the question's weights)
+      -> best candidate per id over the probes, order by score then tie-break, top k
+      -> matches with labels and French reasons (only for what is returned)
+
+A ``QuestionSpec`` says, for one question, what each step is: adding a question is adding a
+spec. ``ask(spec, context)`` runs it.
+
+Example:
+    >>> ask(MEMBER_FOR_NEED, context)  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+
+from embeddings.indexset import IndexSet
+from matching import filters, fusion, retrieval, scoring
+from matching import text as textlib
+from matching.clock import Clock
+from matching.columns import ProjectColumns
+from matching.domain import PENDING_STATES, TARGET_KINDS, Match, Member, Need, Offering, Project, Stage
+from matching.errors import InvalidRequest, NotFound
+from matching.readmodel import TerritoryReadModel
+from matching.retrieval import Pool
+from matching.scoring import Weights
+from matching.store import Tx, events, queries
+
+
+@dataclass(frozen=True)
+class Ask:
+    """A question as asked: its subject (an id, or a free text) and options."""
+
+    subject_id: str
+    k: int
+    fair: bool = True  # members: apply the exposure policy
+    diversity: float | None = None  # members: MMR trade-off (default: the policy's)
+    now: dt.datetime | None = None  # members: reference time of the exposure window (default: the clock)
+    target: str | None = None  # free text: members, needs, offerings or projects
+    stage: Stage | None = None  # free text: offerings or projects at this stage
+
+
+@dataclass
+class Context:
+    """What one question reads: the store (one read unit), the territory's read model, the index
+    set, the weights and the clock."""
+
+    tx: Tx
+    model: TerritoryReadModel
+    indexes: IndexSet
+    weights: Weights
+    clock: Clock
+    ask: Ask
+
+
+@dataclass
+class Probe:
+    """One search of a question: its text, the allowed candidates (ids or a boolean array by id),
+    and what it stands for (the partner question probes once per offering)."""
+
+    text: str
+    allowed: Any
+    queries: list[str] = field(default_factory=list)  # ``sentences`` channel: the query sentences
+    about: Any = None
+
+
+@dataclass
+class Scored:
+    """One probe's pool with its components (channel ones first), presence masks and scores."""
+
+    probe: Probe
+    pool: Pool
+    present: dict[str, np.ndarray]
+    scores: np.ndarray
+
+    def breakdown(self, n: int) -> dict[str, float]:
+        """The components of the candidate at ``n`` that it has, as Python floats."""
+        return {
+            name: float(values[n])
+            for name, values in self.pool.components.items()
+            if name not in self.present or self.present[name][n]
+        }
+
+
+@dataclass(frozen=True)
+class Hit:
+    """A candidate kept for the answer: its pk, score and the probe position it came from."""
+
+    pk: int
+    score: float
+    scored: Scored
+    at: int
+
+    @property
+    def breakdown(self) -> dict[str, float]:
+        return self.scored.breakdown(self.at)
+
+
+@dataclass(frozen=True)
+class QuestionSpec:
+    """What each step of the pipeline is for one question.
+
+    Attributes:
+        name: the question (weights table, events, API answers).
+        kind: the kind of candidates (``None``: from the free-text target).
+        subject: reads the subject (``NotFound`` if unknown).
+        probes: the searches of the question and their allowed candidates.
+        channel: ``hybrid`` (dense ∪ lexical pool) or ``sentences`` (every allowed candidate
+            against each query sentence).
+        adapt: map the query with the kind's query adapter.
+        components: adds the structured components to a probe's pool; returns their
+            presence masks (a component some candidates lack).
+        exclude: a candidate pk dropped after retrieval (the holder of a call for skills).
+        tie_break: rank of each candidate pk among equals (by external id).
+        shortlist: how many ordered candidates ``pick`` chooses from (default: k).
+        pick: the final choice among the shortlist (MMR; default: the first k).
+        matches: labels and reasons of the returned candidates.
+    """
+
+    name: str
+    kind: str | None
+    subject: Callable[[Context], Any]
+    probes: Callable[[Context, Any], list[Probe]]
+    components: Callable[[Context, Any, Probe, Pool], dict[str, np.ndarray]]
+    tie_break: Callable[[Context, np.ndarray], np.ndarray]
+    matches: Callable[[Context, Any, list[Hit]], list[Match]]
+    channel: Literal["hybrid", "sentences"] = "hybrid"
+    adapt: bool = True
+    exclude: Callable[[Context, Any], int | None] | None = None
+    shortlist: Callable[[Context], int] | None = None
+    pick: Callable[[Context, list[Hit]], list[Hit]] | None = None
+
+
+# -- the pipeline ----------------------------------------------------------------------------------------
+
+
+def ask(spec: QuestionSpec, ctx: Context) -> list[Match]:
+    """Run one question: the pipeline of the module's docstring, driven by ``spec``."""
+    kind = spec.kind or TARGET_KINDS[ctx.ask.target or ""]
+    weights = ctx.weights.for_question(spec.name)  # type: ignore[arg-type]
+    params = ctx.weights.retrieval
+    subject = spec.subject(ctx)
+    scored = []
+    for probe in spec.probes(ctx, subject):
+        if spec.channel == "sentences":
+            pool = retrieval.sentences(ctx.indexes, kind, probe.queries, probe.text, sorted(probe.allowed), weights=weights)
+        else:
+            pool = retrieval.hybrid(
+                ctx.indexes,
+                kind,
+                probe.text,
+                probe.allowed,
+                pool=params.pool,
+                weights=weights,
+                feedback_top=params.feedback_top,
+                adapt=spec.adapt,
+            )
+        excluded = spec.exclude(ctx, subject) if spec.exclude else None
+        if excluded is not None:
+            pool = pool.select(pool.ids != excluded)
+        if not len(pool):
+            continue
+        present = spec.components(ctx, subject, probe, pool)
+        scores = np.asarray(fusion.weighted_mean(pool.components, weights, present))
+        scored.append(Scored(probe, pool, present, scores))
+    if not scored:
+        return []
+    hits = _best(ctx, spec, scored)
+    return spec.matches(ctx, subject, spec.pick(ctx, hits) if spec.pick else hits[: ctx.ask.k])
+
+
+def _best(ctx: Context, spec: QuestionSpec, scored: list[Scored]) -> list[Hit]:
+    """Each candidate once (its best probe, the first on a tie), ordered by score then tie-break."""
+    pks = np.concatenate([s.pool.ids for s in scored])
+    scores = np.concatenate([s.scores for s in scored])
+    which = np.concatenate([np.full(len(s.pool), n) for n, s in enumerate(scored)])
+    at = np.concatenate([np.arange(len(s.pool)) for s in scored])
+    keep = np.arange(len(pks))
+    if len(scored) > 1:
+        by_pk = np.lexsort((which, -scores, pks))
+        first = np.ones(len(by_pk), dtype=bool)
+        first[1:] = pks[by_pk][1:] != pks[by_pk][:-1]
+        keep = by_pk[first]
+    n = spec.shortlist(ctx) if spec.shortlist else ctx.ask.k
+    order = keep[np.lexsort((spec.tie_break(ctx, pks[keep]), -scores[keep]))][:n]
+    return [Hit(int(pks[i]), float(scores[i]), scored[which[i]], int(at[i])) for i in order.tolist()]
+
+
+# -- shared pieces -------------------------------------------------------------------------------------
+
+
+def _member_rank(ctx: Context, pks: np.ndarray) -> np.ndarray:
+    cols = ctx.model.member_columns(ctx.tx)
+    return cols.rank[cols.rows(pks)]
+
+
+def _need_rank(ctx: Context, pks: np.ndarray) -> np.ndarray:
+    cols = ctx.model.need_columns(ctx.tx)
+    return cols.rank[cols.rows(pks)]
+
+
+def _project_rank(ctx: Context, pks: np.ndarray) -> np.ndarray:
+    return ctx.model.project_columns(ctx.tx).rank[pks]
+
+
+def _offering_rank(ctx: Context, pks: np.ndarray) -> np.ndarray:
+    return ctx.model.catalogue(ctx.tx).rank[pks]
+
+
+RANK_OF_KIND = {"member": _member_rank, "need": _need_rank, "project": _project_rank, "offering": _offering_rank}
+
+
+def full_offerings(tx: Tx, model: TerritoryReadModel, *, exclude_project: str | None = None) -> set[int]:
+    """Offerings whose pending suggestions (shown, contacted, accepted) reach their capacity."""
+    pending = events.pending_per_candidate(
+        tx,
+        territory_pk=model.territory_pk,
+        question="offering_for_project",
+        states=PENDING_STATES,
+        exclude_subject=exclude_project,
+    )
+    if not pending:
+        return set()
+    return {pk for pk, (off, _, _) in model.catalogue(tx).offerings.items() if pending.get(off.id, 0) >= off.capacity}
+
+
+# -- who could answer this call for skills? ----------------------------------------------------------------
+
+
+@dataclass
+class NeedSubject:
+    need: Need
+    text: str
+    project: dict[str, Any]
+    contacts: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def commune(self) -> str | None:
+        return self.project.get("commune")
+
+    @property
+    def causes(self) -> list[str]:
+        return self.project.get("causes", [])
+
+
+def _need_subject(ctx: Context) -> NeedSubject:
+    _, data, _, project = queries.need_subject(ctx.tx, territory_pk=ctx.model.territory_pk, need_id=ctx.ask.subject_id)
+    need = Need.model_validate(data)
+    return NeedSubject(need, need.full_text(), project)
+
+
+def _exposure_on(ctx: Context) -> bool:
+    return ctx.ask.fair and ctx.weights.exposure.member_cap > 0
+
+
+def _available_members(ctx: Context, subject: NeedSubject) -> list[Probe]:
+    """Members who may be suggested, less those contacted as often as the policy allows."""
+    allowed = ctx.model.available_members(ctx.tx)
+    policy = ctx.weights.exposure
+    if _exposure_on(ctx):
+        cols = ctx.model.member_columns(ctx.tx)
+        since = (ctx.ask.now or ctx.clock.now()) - dt.timedelta(days=policy.window_days)
+        subject.contacts = ctx.model.contact_counts(ctx.tx, since, cached=ctx.ask.now is None)
+        capped = [cols.pk_of[m] for m, n in subject.contacts.items() if n >= policy.member_cap and m in cols.pk_of]
+        if capped:
+            allowed = allowed.copy()
+            allowed[capped] = False
+    return [Probe(subject.text, allowed)]
+
+
+def _holder(ctx: Context, subject: NeedSubject) -> int | None:
+    """The holder does not answer their own call for skills."""
+    holder = subject.project.get("holder")
+    return ctx.model.member_columns(ctx.tx).pk_of.get(holder) if holder else None
+
+
+def _member_components(ctx: Context, subject: NeedSubject, probe: Probe, pool: Pool) -> dict[str, np.ndarray]:
+    cols = ctx.model.member_columns(ctx.tx)
+    rows = cols.rows(pool.ids)
+    comps = pool.components
+    comps["availability"] = cols.availability(rows, subject.need.hours_per_week)
+    comps["place"] = cols.place_score(rows, subject.need.remote, subject.commune)
+    comps["load"] = cols.load(rows)
+    comps["causes"], has_causes = cols.causes_share(rows, subject.causes)
+    if _exposure_on(ctx):
+        counts = np.zeros(len(cols.ext_ids), dtype=np.int64)
+        for member_id, n in subject.contacts.items():
+            if member_id in cols.pk_of:
+                counts[cols.row[cols.pk_of[member_id]]] = n
+        comps["exposure"] = 1.0 - counts[rows] / ctx.weights.exposure.member_cap
+    return {"causes": has_causes}
+
+
+def _diversity(ctx: Context) -> float:
+    lam = ctx.weights.exposure.diversity if ctx.ask.diversity is None else ctx.ask.diversity
+    if not 0 <= lam < 1:
+        raise InvalidRequest("diversity doit être dans [0, 1[")
+    return lam
+
+
+def _member_shortlist(ctx: Context) -> int:
+    return 3 * ctx.ask.k if _diversity(ctx) > 0 else ctx.ask.k
+
+
+def _diversify(ctx: Context, hits: list[Hit]) -> list[Hit]:
+    """Maximal marginal relevance: each pick trades score against resemblance to those picked."""
+    lam, k = _diversity(ctx), ctx.ask.k
+    if lam <= 0:
+        return hits[:k]
+    with ctx.indexes.reading():
+        vectors = dict(zip((h.pk for h in hits), ctx.indexes.dense("member").vectors([h.pk for h in hits]), strict=True))
+    pool, picked = list(hits), []
+    while pool and len(picked) < k:
+
+        def gain(h: Hit) -> float:
+            if not picked:
+                return h.score
+            return (1 - lam) * h.score - lam * max(float(vectors[h.pk] @ vectors[p.pk]) for p in picked)
+
+        best = max(pool, key=lambda h: (gain(h), h.score))
+        pool.remove(best)
+        picked.append(best)
+    return picked
+
+
+def _member_matches(ctx: Context, subject: NeedSubject, hits: list[Hit]) -> list[Match]:
+    members = ctx.model.members(ctx.tx, [h.pk for h in hits])
+    window = ctx.weights.exposure.window_days
+    out = []
+    for h in hits:  # reasons only for what is returned: they cost more than the score
+        member, breakdown = members[h.pk], h.breakdown
+        reasons = scoring.member_reasons(member, subject.need, subject.text, subject.commune, breakdown, subject.causes)
+        if subject.contacts.get(member.id):
+            reasons.append(f"déjà sollicité·e {subject.contacts[member.id]} fois ces {window} derniers jours")
+        out.append(
+            Match(id=member.id, kind="member", label=member.display_name, score=h.score, breakdown=breakdown, reasons=reasons)
+        )
+    return out
+
+
+MEMBER_FOR_NEED = QuestionSpec(
+    name="member_for_need",
+    kind="member",
+    subject=_need_subject,
+    probes=_available_members,
+    exclude=_holder,
+    components=_member_components,
+    tie_break=_member_rank,
+    shortlist=_member_shortlist,
+    pick=_diversify,
+    matches=_member_matches,
+)
+
+
+# -- which calls for skills fit this member? -----------------------------------------------------------------
+
+
+def _member_subject(ctx: Context) -> Member:
+    return Member.model_validate(
+        queries.member_document(ctx.tx, territory_pk=ctx.model.territory_pk, member_id=ctx.ask.subject_id)
+    )
+
+
+def _open_needs(ctx: Context, member: Member) -> list[Probe]:
+    return [Probe(member.text(), ctx.model.open_needs(ctx.tx))]
+
+
+def _need_components(ctx: Context, member: Member, probe: Probe, pool: Pool) -> dict[str, np.ndarray]:
+    cols = ctx.model.need_columns(ctx.tx)
+    rows = cols.rows(pool.ids)
+    comps = pool.components
+    comps["availability"] = cols.availability(rows, member.hours_per_week)
+    comps["place"] = cols.place_score(rows, member)
+    comps["causes"], has_causes = cols.causes_share(rows, member.causes)
+    return {"causes": has_causes}
+
+
+def _need_matches(ctx: Context, member: Member, hits: list[Hit]) -> list[Match]:
+    needs = ctx.model.needs(ctx.tx, [h.pk for h in hits])
+    out = []
+    for h in hits:
+        (need, project_id, pdata), breakdown = needs[h.pk], h.breakdown
+        out.append(
+            Match(
+                id=need.id,
+                kind="need",
+                label=f"{need.title} ({pdata['title']})",
+                score=h.score,
+                breakdown=breakdown,
+                reasons=scoring.need_reasons(member, need, pdata["title"], breakdown),
+                parent_id=project_id,
+            )
+        )
+    return out
+
+
+NEED_FOR_MEMBER = QuestionSpec(
+    name="need_for_member",
+    kind="need",
+    subject=_member_subject,
+    probes=_open_needs,
+    components=_need_components,
+    tie_break=_need_rank,
+    matches=_need_matches,
+)
+
+
+# -- which partner offerings fit this project, now and next? -----------------------------------------------------
+
+
+def _project_subject(ctx: Context) -> Project:
+    data = queries.project_document(ctx.tx, territory_pk=ctx.model.territory_pk, project_id=ctx.ask.subject_id)
+    return Project.model_validate(data | {"needs": []})
+
+
+def _offering_probe(ctx: Context, project: Project, stages: set[Stage], *, later: bool) -> Probe:
+    """The eligible offerings serving ``stages``, within capacity, and the sentences that ask for them.
+
+    A holder states the need in one sentence among others ("la banque nous demande une
+    caution"): the query is the description's sentences that ask for something now (about a
+    later stage for ``later``), else its title and sentences. For a catalogue larger than
+    the retrieval pool, a hybrid pre-selection on the whole text comes first.
+    """
+    catalogue = ctx.model.catalogue(ctx.tx)
+    allowed = filters.eligible_offerings(((pk, off) for pk, (off, _, _) in catalogue.offerings.items()), project, stages)
+    if ctx.weights.exposure.partner_caps:
+        allowed -= full_offerings(ctx.tx, ctx.model, exclude_project=project.id)
+    parts = textlib.sentences(project.description)
+    if later:  # the next stage: sentences about later needs if the holder wrote some
+        queries_ = [s for s in parts if textlib.is_about_later(s)] or [project.title, *parts]
+    else:
+        now = [s for s in parts if not textlib.is_about_later(s)] or parts
+        queries_ = [s for s in now if textlib.is_request(s)] or [project.title, *now]
+    text = " ".join(queries_)
+    params = ctx.weights.retrieval
+    if len(allowed) > params.pool:  # large catalogues: hybrid pre-selection first
+        weights = ctx.weights.for_question("offering_for_project")
+        pool = retrieval.hybrid(
+            ctx.indexes,
+            "offering",
+            project.text(),
+            allowed,
+            lexical_text=text,
+            pool=params.pool,
+            weights=weights,
+            feedback_top=params.feedback_top,
+            adapt=False,
+        )
+        allowed = set(pool.ids.tolist())
+    return Probe(text, allowed, queries=queries_)
+
+
+def _now_stage(project: Project) -> Stage:
+    return project.stage
+
+
+def _offering_components(stage_of: Callable[[Project], Stage | None]) -> Callable[..., dict[str, np.ndarray]]:
+    def components(ctx: Context, project: Project, probe: Probe, pool: Pool) -> dict[str, np.ndarray]:
+        pool.components["stage"] = ctx.model.catalogue(ctx.tx).stage_fit(pool.ids, stage_of(project) or project.stage)
+        return {}
+
+    return components
+
+
+def _offering_matches(next_stage: bool) -> Callable[[Context, Project, list[Hit]], list[Match]]:
+    def matches(ctx: Context, project: Project, hits: list[Hit]) -> list[Match]:
+        catalogue, out = ctx.model.catalogue(ctx.tx), []
+        for h in hits:
+            offering, partner_id, partner_name = catalogue.offerings[h.pk]
+            breakdown = h.breakdown
+            reasons = scoring.offering_reasons(offering, partner_name, project, breakdown)
+            if next_stage:
+                reasons[1:2] = [f"étape suivante : {project.stage.next().label}"]  # type: ignore[union-attr]
+            out.append(
+                Match(
+                    id=offering.id,
+                    kind="offering",
+                    label=f"{partner_name} — {offering.title}",
+                    score=h.score,
+                    breakdown=breakdown,
+                    reasons=reasons,
+                    parent_id=partner_id,
+                )
+            )
+        return out
+
+    return matches
+
+
+def _offerings_now(ctx: Context, project: Project) -> list[Probe]:
+    nxt = project.stage.next()
+    return [_offering_probe(ctx, project, {project.stage} | ({nxt} if nxt else set()), later=False)]
+
+
+def _offerings_next(ctx: Context, project: Project) -> list[Probe]:
+    nxt = project.stage.next()
+    return [_offering_probe(ctx, project, {nxt}, later=True)] if nxt else []
+
+
+OFFERING_FOR_PROJECT = QuestionSpec(
+    name="offering_for_project",
+    kind="offering",
+    subject=_project_subject,
+    probes=_offerings_now,
+    channel="sentences",
+    adapt=False,
+    components=_offering_components(_now_stage),
+    tie_break=_offering_rank,
+    matches=_offering_matches(next_stage=False),
+)
+
+# routing's second half: the offerings of the project's next stage, judged for that stage
+OFFERING_FOR_NEXT_STAGE = QuestionSpec(
+    name="offering_for_project",
+    kind="offering",
+    subject=_project_subject,
+    probes=_offerings_next,
+    channel="sentences",
+    adapt=False,
+    components=_offering_components(lambda p: p.stage.next()),
+    tie_break=_offering_rank,
+    matches=_offering_matches(next_stage=True),
+)
+
+
+# -- which projects should this partner look at? -------------------------------------------------------------------
+
+
+def _partner_subject(ctx: Context) -> list[tuple[int, Offering]]:
+    offerings = ctx.model.catalogue(ctx.tx).of_partner(ctx.ask.subject_id)
+    if not offerings and ctx.ask.subject_id not in queries.ids_in(
+        ctx.tx, kind="partner", territory_pk=ctx.model.territory_pk, ext_ids=[ctx.ask.subject_id]
+    ):
+        raise NotFound("partenaire", ctx.ask.subject_id)
+    return offerings
+
+
+def _per_offering(ctx: Context, offerings: list[tuple[int, Offering]]) -> list[Probe]:
+    """One search per offering of the partner: its text among the projects eligible for it."""
+    probes = []
+    for pk, off in offerings:
+        allowed = ctx.model.eligible_projects(ctx.tx, pk, off)
+        if len(allowed):
+            probes.append(Probe(off.full_text(), allowed, about=off))
+    return probes
+
+
+def _project_components(ctx: Context, offerings: Any, probe: Probe, pool: Pool) -> dict[str, np.ndarray]:
+    stages = ctx.model.project_columns(ctx.tx).stage[pool.ids]
+    pool.components["stage"] = ProjectColumns.stage_fit(probe.about)[stages]
+    return {}
+
+
+def _project_matches(ctx: Context, offerings: Any, hits: list[Hit]) -> list[Match]:
+    projects = ctx.model.projects(ctx.tx, [h.pk for h in hits])
+    out = []
+    for h in hits:
+        project, breakdown = projects[h.pk], h.breakdown
+        out.append(
+            Match(
+                id=project.id,
+                kind="project",
+                label=project.title,
+                score=h.score,
+                breakdown=breakdown,
+                reasons=scoring.project_reasons(project, h.scored.probe.about, breakdown),
+            )
+        )
+    return out
+
+
+PROJECT_FOR_PARTNER = QuestionSpec(
+    name="project_for_partner",
+    kind="project",
+    subject=_partner_subject,
+    probes=_per_offering,
+    adapt=False,  # the query is the offering's own document vector
+    components=_project_components,
+    tie_break=_project_rank,
+    matches=_project_matches,
+)
+
+
+# -- free text --------------------------------------------------------------------------------------------------------
+
+
+def _text_subject(ctx: Context) -> str:
+    if not ctx.ask.subject_id.strip():
+        raise InvalidRequest("le texte est vide")
+    return ctx.ask.subject_id
+
+
+def _text_probe(ctx: Context, text: str) -> list[Probe]:
+    kind, stages = TARGET_KINDS[ctx.ask.target or ""], {ctx.ask.stage} if ctx.ask.stage else None
+    if kind == "member":
+        allowed = ctx.model.available_members(ctx.tx)
+    elif kind == "need":
+        allowed = ctx.model.open_needs(ctx.tx)
+    elif kind == "offering":
+        allowed = ctx.model.catalogue(ctx.tx).at(stages)
+    else:
+        allowed = ctx.model.projects_at(ctx.tx, stages)
+    return [Probe(text, allowed)]
+
+
+def _no_components(ctx: Context, subject: Any, probe: Probe, pool: Pool) -> dict[str, np.ndarray]:
+    return {}
+
+
+def _text_rank(ctx: Context, pks: np.ndarray) -> np.ndarray:
+    return RANK_OF_KIND[TARGET_KINDS[ctx.ask.target or ""]](ctx, pks)
+
+
+def _text_matches(ctx: Context, text: str, hits: list[Hit]) -> list[Match]:
+    kind = TARGET_KINDS[ctx.ask.target or ""]
+    labels = queries.labels(ctx.tx, kind=kind, pks=[h.pk for h in hits])
+    out = []
+    for h in hits:
+        ext_id, label, parent_id, candidate_text = labels[h.pk]
+        words = textlib.shared_words(text, candidate_text)
+        reasons = ["sens proche du texte"] + (["mots en commun : " + ", ".join(words)] if words else [])
+        if ctx.ask.stage is not None and kind in ("offering", "project"):
+            reasons.append(f"étape : {ctx.ask.stage.label}")
+        out.append(
+            Match(id=ext_id, kind=kind, label=label, score=h.score, breakdown=h.breakdown, reasons=reasons, parent_id=parent_id)  # type: ignore[arg-type]
+        )
+    return out
+
+
+FREE_TEXT = QuestionSpec(
+    name="free_text",
+    kind=None,
+    subject=_text_subject,
+    probes=_text_probe,
+    components=_no_components,
+    tie_break=_text_rank,
+    matches=_text_matches,
+)
