@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import json
+import string
 
 import httpx
 import pytest
 from typer.testing import CliRunner
 
+from data import generate_demo as vocab
 from data.generate_demo import generate
 from matching.cli import DEMO_FILE, DEMO_KEY_FILE, app
-from matching.domain import Member, Partner, Project
+from matching.domain import Member, Partner, Project, Stage
 from tests.conftest import start_server
 
 
@@ -32,6 +34,49 @@ def test_generator_is_deterministic_and_valid() -> None:
 def test_shipped_demo_matches_the_generator() -> None:
     doc, _ = generate(members=320, projects=64, seed=42)
     assert json.loads(DEMO_FILE.read_text(encoding="utf-8")) == json.loads(json.dumps(doc, ensure_ascii=False))
+
+
+def fields(text: str) -> set[str]:
+    """Names of the ``{placeholders}`` of a template."""
+    return {name for _, name, _, _ in string.Formatter().parse(text) if name is not None}
+
+
+@pytest.mark.parametrize("path", sorted(vocab.VOCABULARY.glob("*.json")), ids=lambda p: p.name)
+def test_vocabulary_json_is_canonical(path) -> None:
+    """Each vocabulary file is written as json.dumps(indent=2, ensure_ascii=False): stable, readable diffs."""
+    text = path.read_text(encoding="utf-8")
+    assert text == json.dumps(json.loads(text), ensure_ascii=False, indent=2) + "\n", f"reformat {path.name}"
+
+
+def test_vocabulary_is_well_formed() -> None:
+    assert len(vocab.FIRST_NAMES) > 50 and {g for _, g in vocab.FIRST_NAMES} == set(vocab.GENDER_FORMS) == {"F", "M"}
+    assert set(vocab.GENDER_FORMS["F"]) == set(vocab.GENDER_FORMS["M"])
+    member_fields = set(vocab.GENDER_FORMS["F"]) | {"a_commune", "years"}
+    for key, fam in vocab.FAMILIES.items():
+        assert fam["label"] and fam["weight"] > 0 and isinstance(fam["remote"], bool), key
+        assert fam["tags"] and fam["skills"] and fam["bios"] and fam["needs"], key
+        assert set(fam["causes"]) <= set(vocab.CAUSES), key
+        assert all(fields(t) <= member_fields for t in fam["skills"] + fam["bios"]), key
+        assert all(0 < len(n["title"]) <= 80 and n["text"] and set(n) == {"title", "text"} for n in fam["needs"]), key
+    assert all(fields(t) <= member_fields for t in vocab.GENERIC_BIOS)
+    assert set(vocab.SUPPORT_FAMILIES) <= set(vocab.FAMILIES)
+    for ptype in vocab.PROJECT_TYPES:
+        assert set(ptype["families"]) <= set(vocab.FAMILIES) and set(ptype["causes"]) <= set(vocab.CAUSES), ptype["key"]
+        assert all(fields(t) == {"de"} for t in ptype["titles"]) and all(fields(t) == {"a"} for t in ptype["intros"])
+    assert [s.value for s in Stage] == vocab.STAGES
+    for table in (vocab.STAGE_WEIGHTS, vocab.LEGAL_STRUCTURE_P, vocab.STAGE_SENTENCES, vocab.STAGE_OFFERINGS):
+        assert list(table) == vocab.STAGES
+    assert set(vocab.LEGAL_SENTENCES) == {True, False} and len(vocab.MONTHS) == 12 and len(vocab.WEEKDAYS) == 7
+
+
+def test_vocabulary_offerings_exist() -> None:
+    """Every offering named in the sentences and stage tables is one of the partners'; each has its sentences."""
+    offerings = {o["id"] for p in vocab.PARTNERS for o in p["offerings"]}
+    by_stage = {s: {o["offering"] for o in opts} for s, opts in vocab.STAGE_OFFERINGS.items()}
+    assert set().union(*by_stage.values()) == set(vocab.OFFERING_NEED_SENTENCES) == offerings
+    assert set().union(*(by_stage[s] for s in vocab.STAGES[1:])) == set(vocab.OFFERING_NEXT_HINTS)
+    for sentences in vocab.OFFERING_NEED_SENTENCES.values():
+        assert all(fields(t) <= {"amount", "small", "goal"} for t in sentences)
 
 
 @pytest.fixture(scope="module")
