@@ -157,7 +157,7 @@ def territory(work: Path, members: int, args) -> dict:
             inproc[q].append(timed(lambda i, fn=fn, subs=subs: fn(subs[i % len(subs)]), max(args.requests, len(subs))))
     out["in_process_ms"] = {}
     for q, runs in inproc.items():
-        index = rec.indexes[searched[q]]._index
+        index = rec.indexes.dense(searched[q]).faiss_index
         qv = queries[q]
         floor = timed(lambda i, index=index, qv=qv: index.search(qv[i % len(qv) : i % len(qv) + 1], 10), 200)
         p50s = [statistics.median(r) for r in runs]
@@ -334,7 +334,7 @@ def scale_service(base_path: Path, n: int, work: Path, requests: int, runs: int)
     t = time.perf_counter()
     rec.ingest(batch)
     out["ingest_s_vectors_cached"] = round(time.perf_counter() - t, 1)
-    out["index"] = {"kind": rec.indexes["member"].structure, "params": rec.indexes["member"].params}
+    out["index"] = {"kind": rec.indexes.dense("member").structure, "params": rec.indexes.dense("member").params}
     del batch
     subjects, calls = questions(rec, doc, requests)
     del doc

@@ -64,6 +64,41 @@ class _Causes:
         return [self.vocabulary[k] for k in keys if k in self.vocabulary], len(keys)
 
 
+class _Places:
+    """Distinct (commune, postcode) of members by number, and their proximity to a project's commune.
+
+    Numbers never change once given, so the proximities are shared by every copy
+    (``copy`` gives a numbering that extends this one).
+    """
+
+    def __init__(self) -> None:
+        self.number: dict[tuple[str | None, str | None], int] = {}
+        self.names: list[tuple[str | None, str | None]] = []  # by number
+        self._proximity: dict[tuple[int, str | None], float] = {}  # (place, commune) -> value
+
+    def copy(self) -> _Places:
+        new = copy.copy(self)
+        new.number, new.names = dict(self.number), list(self.names)
+        return new
+
+    def of(self, member: Member) -> int:
+        key = (member.commune, member.postcode)
+        number = self.number.get(key)
+        if number is None:
+            number = self.number[key] = len(self.names)
+            self.names.append(key)
+        return number
+
+    def proximity(self, place: int, commune: str | None) -> float:
+        """``matching.geo.proximity`` of the distance between a place and a commune."""
+        value = self._proximity.get((place, commune))
+        if value is None:
+            member_commune, postcode = self.names[place]
+            distance = Communes.default().distance_km(member_commune, commune, postcode_a=postcode)
+            value = self._proximity[(place, commune)] = proximity(distance)
+        return value
+
+
 class MemberColumns:
     """The fields of the suggestible members of a territory that the scores read, by pk.
 
@@ -79,13 +114,10 @@ class MemberColumns:
         self.rank = np.zeros(0, dtype=np.int64)  # by row: position of the external id in sorted order
         self.hours = np.zeros(0, dtype=np.float64)
         self.remote_ok = np.zeros(0, dtype=bool)
-        self.max_engagements = np.zeros(0, dtype=np.int64)
-        self.active = np.zeros(0, dtype=np.int64)
-        self.place = np.zeros(0, dtype=np.int64)
-        self._place_index: dict[tuple[str | None, str | None], int] = {}
-        self.places: list[tuple[str | None, str | None]] = []
+        self.load_of = np.zeros(0, dtype=np.float64)  # by row: ``scoring.load``
+        self.place = np.zeros(0, dtype=np.int64)  # by row: the number of the member's place
+        self.places = _Places()
         self.causes = _Causes([])
-        self._proximity: dict[tuple[int, str | None], float] = {}  # (place, commune) -> value; places never move
         self._append(members)
 
     @property
@@ -95,7 +127,7 @@ class MemberColumns:
     def with_members(self, members: dict[int, Member]) -> MemberColumns:
         """New columns where these members (new or changed) have fresh rows."""
         new = copy.copy(self)
-        new.ext_ids, new.pk_of, new._place_index = list(self.ext_ids), dict(self.pk_of), dict(self._place_index)
+        new.ext_ids, new.pk_of, new.places = list(self.ext_ids), dict(self.pk_of), self.places.copy()
         new._append(members)
         return new
 
@@ -120,11 +152,10 @@ class MemberColumns:
 
         self.hours = np.concatenate([self.hours, more((m.hours_per_week for m in ms), np.float64)])
         self.remote_ok = np.concatenate([self.remote_ok, more((m.remote_ok for m in ms), bool)])
-        self.max_engagements = np.concatenate([self.max_engagements, more((m.max_engagements for m in ms), np.int64)])
-        self.active = np.concatenate([self.active, more((m.active_engagements for m in ms), np.int64)])
-        places = (self._place_index.setdefault((m.commune, m.postcode), len(self._place_index)) for m in ms)
-        self.place = np.concatenate([self.place, more(places, np.int64)])
-        self.places = list(self._place_index)
+        maximum = more((m.max_engagements for m in ms), np.int64)
+        share = np.divide(more((m.active_engagements for m in ms), np.int64), maximum, out=np.zeros(len(ms)), where=maximum > 0)
+        self.load_of = np.concatenate([self.load_of, np.where(maximum > 0, np.maximum(0.0, 1.0 - share), 0.0)])
+        self.place = np.concatenate([self.place, more((self.places.of(m) for m in ms), np.int64)])
         self.causes = self.causes.appended([m.causes for m in ms])
 
     def rows(self, pks: np.ndarray) -> np.ndarray:
@@ -139,24 +170,14 @@ class MemberColumns:
     def place_score(self, rows: np.ndarray, need_remote: bool, commune: str | None) -> np.ndarray:
         """``scoring.place`` of each row for a need (remote or not) of a project in ``commune``."""
         distinct, inverse = np.unique(self.place[rows], return_inverse=True)
-        values = np.array([self._place_proximity(p, commune) for p in distinct.tolist()], dtype=np.float64)[inverse]
+        values = np.array([self.places.proximity(p, commune) for p in distinct.tolist()], dtype=np.float64)[inverse]
         if need_remote:
             values[self.remote_ok[rows]] = 1.0
         return values
 
-    def _place_proximity(self, place: int, commune: str | None) -> float:
-        value = self._proximity.get((place, commune))
-        if value is None:
-            member_commune, postcode = self.places[place]
-            distance = Communes.default().distance_km(member_commune, commune, postcode_a=postcode)
-            value = self._proximity[(place, commune)] = proximity(distance)
-        return value
-
     def load(self, rows: np.ndarray) -> np.ndarray:
         """``scoring.load`` of each row."""
-        maximum = self.max_engagements[rows]
-        share = np.divide(self.active[rows], maximum, out=np.zeros(len(rows)), where=maximum > 0)
-        return np.where(maximum > 0, np.maximum(0.0, 1.0 - share), 0.0)
+        return self.load_of[rows]
 
     def causes_share(self, rows: np.ndarray, project_causes: list[str]) -> tuple[np.ndarray, np.ndarray]:
         """``scoring.causes`` of each row and whether it is defined (both lists non-empty)."""
