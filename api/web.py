@@ -538,27 +538,18 @@ def post_event(
         shown = {str(k): float(v) for k, v in parsed.items()} if isinstance(parsed, dict) else None
     except (ValueError, TypeError):
         shown = None
-    at = dt.datetime.now(dt.UTC)
+    suggestion = {
+        "id": f"web-{uuid.uuid4().hex[:20]}",
+        "question": question,
+        "subject_id": subject_id,
+        "candidate_id": candidate_id,
+        "type": type,
+        "at": rec.clock.now(),
+    }
     try:
-        ev = FeedbackEvent(
-            id=f"web-{uuid.uuid4().hex[:20]}",
-            question=question,
-            subject_id=subject_id,
-            candidate_id=candidate_id,
-            type=type,
-            at=at,
-            score=score,
-            breakdown=shown,
-        )
+        ev = FeedbackEvent(**suggestion, score=score, breakdown=shown)
     except ValueError:  # a breakdown out of bounds: record the event without it
-        ev = FeedbackEvent(
-            id=f"web-{uuid.uuid4().hex[:20]}",
-            question=question,
-            subject_id=subject_id,
-            candidate_id=candidate_id,
-            type=type,
-            at=at,
-        )
+        ev = FeedbackEvent(**suggestion)
     access.check_event(who, rec, t, ev)
     back, card = _safe_back(back), card_id(subject_id, candidate_id)
     state = _states(rec, t, question, subject_id).get(candidate_id)

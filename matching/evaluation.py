@@ -402,29 +402,12 @@ def simulate_exposure(
             ndcgs.append(ndcg_at_k([m.id for m in matches], set(truth["need_members"][need_id]), k))
             if matches:
                 top = matches[0]
-                rec.record_events(
-                    territory,
-                    [
-                        FeedbackEvent(
-                            id=f"sim{i}-c",
-                            question="member_for_need",
-                            subject_id=need_id,
-                            candidate_id=top.id,
-                            type="contacted",
-                            at=at,
-                            score=top.score,
-                            breakdown=top.breakdown,
-                        ),
-                        FeedbackEvent(
-                            id=f"sim{i}-n",
-                            question="member_for_need",
-                            subject_id=need_id,
-                            candidate_id=top.id,
-                            type="no_answer",
-                            at=at + timedelta(minutes=1),
-                        ),
-                    ],
+                suggestion = {"question": "member_for_need", "subject_id": need_id, "candidate_id": top.id}
+                contacted = FeedbackEvent(
+                    id=f"sim{i}-c", type="contacted", at=at, score=top.score, breakdown=top.breakdown, **suggestion
                 )
+                silent = FeedbackEvent(id=f"sim{i}-n", type="no_answer", at=at + timedelta(minutes=1), **suggestion)
+                rec.record_events(territory, [contacted, silent])
         counts = [exposure.get(m, 0) for m in available]
         return {
             "caps": caps,

@@ -296,6 +296,25 @@ class Tx:
                 children.remove(child)
                 self._preloaded.get((cls, tpk), {}).pop(child.ext_id, None)
 
+    def _child(self, children: list[Any], by_id: dict[str, Any], cls: type, tpk: int, ext_id: str, **parent: int) -> Any:
+        """The row of a need of a project (an offering of a partner), new if the parent lists it first.
+
+        Raises InvalidRequest when the id belongs to another parent (stored, or new in this bulk write).
+        """
+        other = self._row(cls, tpk, ext_id)
+        if other is not None and by_id.get(ext_id) is not other:
+            if cls is NeedRow:
+                raise InvalidRequest(f"le besoin {ext_id!r} appartient déjà au projet {other.project.ext_id!r}")
+            raise InvalidRequest(f"l'offre {ext_id!r} appartient déjà au partenaire {other.partner.ext_id!r}")
+        child = by_id.get(ext_id)
+        if child is None:
+            child = cls(territory_pk=tpk, ext_id=ext_id, **parent)
+            children.append(child)
+            loaded = self._preloaded.get((cls, tpk))
+            if loaded is not None:
+                loaded[ext_id] = child
+        return child
+
     def _set_text(self, kind: str, row: Any, text: str) -> None:
         h = text_hash(text)
         if self._bulk(row):
@@ -374,16 +393,7 @@ class Tx:
             self.session.flush()
         by_id = {n.ext_id: n for n in row.needs}
         for need in project.needs:
-            other = self._row(NeedRow, tpk, need.id)
-            if other is not None and by_id.get(need.id) is not other:  # a need of another project
-                raise InvalidRequest(f"le besoin {need.id!r} appartient déjà au projet {other.project.ext_id!r}")
-            need_row = by_id.get(need.id)
-            if need_row is None:
-                need_row = NeedRow(territory_pk=tpk, ext_id=need.id, project_pk=row.pk)
-                row.needs.append(need_row)
-                loaded = self._preloaded.get((NeedRow, tpk))
-                if loaded is not None:
-                    loaded[need.id] = need_row
+            need_row = self._child(row.needs, by_id, NeedRow, tpk, need.id, project_pk=row.pk)
             need_row.data = needs_data[need.id]
             need_row.status = need.status
             need_row.deadline = need.deadline
@@ -431,16 +441,7 @@ class Tx:
         self._changes.wrote("partner", tpk, row.pk)
         by_id = {o.ext_id: o for o in row.offerings}
         for off in partner.offerings:
-            other = self._row(OfferingRow, tpk, off.id)
-            if other is not None and other.partner_pk != row.pk:
-                raise InvalidRequest(f"l'offre {off.id!r} appartient déjà au partenaire {other.partner.ext_id!r}")
-            off_row = by_id.get(off.id)
-            if off_row is None:
-                off_row = OfferingRow(territory_pk=tpk, ext_id=off.id, partner_pk=row.pk)
-                row.offerings.append(off_row)
-                loaded = self._preloaded.get((OfferingRow, tpk))
-                if loaded is not None:
-                    loaded[off.id] = off_row
+            off_row = self._child(row.offerings, by_id, OfferingRow, tpk, off.id, partner_pk=row.pk)
             off_row.data = off.model_dump(mode="json")
             self._set_text("offering", off_row, off.full_text())
         self.session.flush()
