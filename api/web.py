@@ -20,7 +20,6 @@ Example:
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
 import hashlib
 import hmac
 import json
@@ -357,7 +356,7 @@ def _states(rec: Recommender, t: str, question: str, subject_id: str) -> dict[st
 
 def _can_act(who: Principal, rec: Recommender, t: str, question: str, subject_id: str) -> bool:
     probe = FeedbackEvent(
-        id="probe", question=question, subject_id=subject_id, candidate_id="probe", type="contacted", at=dt.datetime.now(dt.UTC)
+        id="probe", question=question, subject_id=subject_id, candidate_id="probe", type="contacted", at=rec.clock.now()
     )
     try:
         access.check_event(who, rec, t, probe)

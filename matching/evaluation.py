@@ -383,7 +383,7 @@ def simulate_exposure(
         )
         available = sorted(m.id for _, m in batch.members if m.consent and m.active_engagements < m.max_engagements)
         rng = random.Random(seed)
-        start = dt_now() - timedelta(days=days)
+        start = rec.clock.now() - timedelta(days=days)
         exposure = dict.fromkeys(available, 0)
         ndcgs = []
         from matching.domain import FeedbackEvent
@@ -422,9 +422,3 @@ def simulate_exposure(
         }
     finally:
         rec.close()
-
-
-def dt_now():
-    import datetime as dt
-
-    return dt.datetime.now(dt.UTC)
