@@ -17,7 +17,8 @@ AUTH = {
     401: {"model": Problem, "description": "Clé d'API manquante, invalide ou révoquée"},
     403: {"model": Problem, "description": "Le rôle de la clé ne permet pas cette opération"},
 }
-router = APIRouter(responses=AUTH)  # every route of this router requires a key
+R413 = {413: {"model": Problem, "description": "Corps de requête trop volumineux (MAILLAGE_MAX_BODY_BYTES)"}}
+router = APIRouter(responses=AUTH | R413)  # every route of this router requires a key
 public = APIRouter()
 R404 = {404: {"model": Problem, "description": "Identifiant inconnu dans ce territoire (ou autre territoire)"}}
 R422 = {422: {"model": Problem, "description": "Requête invalide (le champ en cause est indiqué)"}}

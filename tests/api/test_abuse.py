@@ -11,8 +11,13 @@ import json
 import re
 import unicodedata
 
+import anyio
 import pytest
+from fastapi.testclient import TestClient
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+
+from api.app import create_app
+from matching.settings import Settings
 
 JSON = {"content-type": "application/json"}
 ENGLISH = re.compile(r"\b(Input|should|Field|required|Extra|inputs|permitted|Value error|must|least|most)\b")
@@ -335,3 +340,102 @@ def test_numbers_and_booleans_of_the_entities_are_not_read_from_text(client, sub
 def test_k_as_an_integer_is_fine(client) -> None:
     r = client.post("/territories/mini/search", json={"text": "trésorerie", "target": "members", "k": 3})
     assert r.status_code == 200 and len(r.json()["matches"]) == 3
+
+
+# -- 5. body size ----------------------------------------------------------------------------------
+
+
+def test_a_body_over_the_limit_is_a_413_in_french(client) -> None:
+    big = b'{"text": "' + b"a" * (50 * 1024 * 1024) + b'", "target": "members"}'
+    r = client.post("/territories/mini/search", content=big, headers=JSON)
+    assert r.status_code == 413, r.status_code
+    assert r.headers["content-type"].startswith("application/json")
+    assert "trop volumineux" in r.json()["detail"] and "262 144" in r.json()["detail"]
+    assert len(r.content) < 500  # nothing of the input comes back
+
+
+def test_a_body_just_under_the_limit_is_read(client) -> None:
+    text = "a" * (256 * 1024 - 100)
+    r = client.post("/territories/mini/search", json={"text": text, "target": "members"})
+    assert r.status_code == 422 and r.json()["detail"][0]["type"] == "string_too_long"
+
+
+def _asgi_post(app, path: str, chunks, headers: list[tuple[bytes, bytes]]) -> tuple[int, bytes, int]:
+    """Send a body chunk by chunk straight to the ASGI app; (status, reply, bytes the app pulled)."""
+    pulled = 0
+    sent: list[dict] = []
+    source = iter(chunks)
+
+    async def receive() -> dict:
+        nonlocal pulled
+        try:
+            chunk = next(source)
+        except StopIteration:
+            return {"type": "http.request", "body": b"", "more_body": False}
+        pulled += len(chunk)
+        return {"type": "http.request", "body": chunk, "more_body": True}
+
+    async def send(message: dict) -> None:
+        sent.append(message)
+
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "root_path": "",
+        "query_string": b"",
+        "headers": [(b"host", b"testserver"), *headers],
+        "client": ("127.0.0.1", 1234),
+        "server": ("testserver", 80),
+    }
+    anyio.run(app, scope, receive, send)
+    start = next(m for m in sent if m["type"] == "http.response.start")
+    body = b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
+    return start["status"], body, pulled
+
+
+def test_a_chunked_body_is_cut_while_it_streams(client, key_for) -> None:
+    """No Content-Length (chunked): the bytes are counted as they arrive; 50 MB are never read."""
+    chunk = b"a" * 65536
+    endless = (chunk for _ in range(800))  # 50 MiB if it were all read
+    headers = [(b"content-type", b"application/json"), (b"x-api-key", key_for("admin")["X-API-Key"].encode())]
+    status, body, pulled = _asgi_post(client.app, "/territories/mini/search", endless, headers)
+    assert status == 413 and "trop volumineux" in json.loads(body)["detail"]
+    assert pulled <= 256 * 1024 + len(chunk)
+
+
+def test_a_lying_content_length_does_not_get_past_the_limit(client, key_for) -> None:
+    chunk = b"a" * 65536
+    endless = (chunk for _ in range(800))
+    headers = [
+        (b"content-type", b"application/json"),
+        (b"content-length", b"10"),
+        (b"x-api-key", key_for("admin")["X-API-Key"].encode()),
+    ]
+    status, _, pulled = _asgi_post(client.app, "/territories/mini/search", endless, headers)
+    assert status == 413 and pulled <= 256 * 1024 + len(chunk)
+
+
+def test_the_limit_is_a_setting(rec, key_for, tmp_path, monkeypatch) -> None:
+    monkeypatch.setenv("MAILLAGE_MAX_BODY_BYTES", "1000")
+    assert Settings(data_dir=tmp_path).max_body_bytes == 1000
+    app = create_app(Settings(data_dir=tmp_path), recommender=rec)
+    with TestClient(app, headers=key_for("admin")) as c:
+        small = c.post("/territories/mini/search", json={"text": "trésorerie", "target": "members", "k": 2})
+        assert small.status_code == 200
+        r = c.post("/territories/mini/search", json={"text": "a" * 1200, "target": "members"})
+        assert r.status_code == 413 and "1 000 octets" in r.json()["detail"]
+
+
+def test_web_forms_have_the_same_limit(client) -> None:
+    r = client.post(
+        "/ui/login",
+        content=b"key=" + b"a" * (300 * 1024),
+        headers={"content-type": "application/x-www-form-urlencoded"},
+    )
+    assert r.status_code == 413 and "text/html" in r.headers["content-type"]
+    assert "trop volumineux" in r.text and 'lang="fr"' in r.text and len(r.content) < 20_000
