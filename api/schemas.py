@@ -33,10 +33,12 @@ class SearchRequest(InputModel):
 
 
 class Health(BaseModel):
-    status: str
-    encoder: str
-    dim: int
-    indexes: dict[str, dict[str, Any]]
+    status: str = Field(description="« ok » quand le service répond et lit son stockage")
+    encoder: str = Field(description="Modèle d'encodage des textes")
+    dim: int | None = Field(default=None, description="Dimension des vecteurs (clé admin)")
+    indexes: dict[str, dict[str, Any]] | None = Field(
+        default=None, description="Par index : vecteurs, stockage, concordance (clé admin)"
+    )
 
 
 class Problem(BaseModel):

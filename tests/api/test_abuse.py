@@ -17,6 +17,7 @@ from fastapi.testclient import TestClient
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 from api.app import create_app
+from matching.domain import Territory
 from matching.settings import Settings
 
 JSON = {"content-type": "application/json"}
@@ -439,3 +440,30 @@ def test_web_forms_have_the_same_limit(client) -> None:
     )
     assert r.status_code == 413 and "text/html" in r.headers["content-type"]
     assert "trop volumineux" in r.text and 'lang="fr"' in r.text and len(r.content) < 20_000
+
+
+# -- 6. /metrics and /health -----------------------------------------------------------------------
+
+
+def test_metrics_need_an_admin_key(client, rec, key_for) -> None:
+    rec.upsert_territory(Territory(id="autre-ville", name="Autre ville"))
+    r = client.get("/metrics", headers={"X-API-Key": ""})
+    assert r.status_code == 401 and "clé" in r.json()["detail"]
+    r = client.get("/metrics", headers={"X-API-Key": "mlg_nope_nope"})
+    assert r.status_code == 401
+    r = client.get("/metrics", headers=key_for("agent"))
+    assert r.status_code == 403 and "admin" in r.json()["detail"]
+    r = client.get("/metrics", headers=key_for("admin", territory="autre-ville"))
+    assert r.status_code == 200 and "maillage_http_requests_total" in r.text
+    bearer = key_for("admin")["X-API-Key"]
+    r = client.get("/metrics", headers={"X-API-Key": "", "Authorization": f"Bearer {bearer}"})
+    assert r.status_code == 200 and "maillage_index_vectors" in r.text
+
+
+def test_health_shows_counts_only_to_an_admin(client, key_for) -> None:
+    for headers in ({"X-API-Key": ""}, {"X-API-Key": "mlg_nope_nope"}, key_for("agent"), key_for("member", "m1")):
+        r = client.get("/health", headers=headers)
+        assert r.status_code == 200 and set(r.json()) == {"status", "encoder"}, r.json()
+        assert r.json()["status"] == "ok"
+    body = client.get("/health", headers=key_for("admin")).json()
+    assert body["indexes"]["member"]["count"] == 8 and body["dim"] == 512
