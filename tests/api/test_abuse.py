@@ -252,6 +252,12 @@ def test_error_replies_never_echo_more_than_an_excerpt(client) -> None:
     assert r.status_code == 422 and len(r.content) < 1000
 
 
+def test_a_reply_lists_at_most_twenty_errors(client) -> None:
+    events = [EVENT | {"id": f"e{i}", "type": "explosé"} for i in range(60)]
+    detail = french_422(client.post("/territories/mini/events", json={"events": events}))
+    assert len(detail) == 21 and detail[-1]["type"] == "too_many_errors" and "40 autre(s)" in detail[-1]["msg"]
+
+
 def test_unreadable_json_is_french(client) -> None:
     for body in (b'{"text": ', b"\xff\xfe{}", b"[1, 2"):
         (e,) = french_422(client.post("/territories/mini/search", content=body, headers=JSON))
