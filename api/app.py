@@ -15,7 +15,7 @@ from contextlib import asynccontextmanager
 import anyio.to_thread
 from fastapi import FastAPI
 
-from api import errors, metrics, routes, web
+from api import errors, limits, metrics, routes, web
 from matching.recommender import Recommender
 from matching.settings import Settings
 
@@ -28,6 +28,11 @@ croissance).
 Chaque appel (sauf `/health` et la documentation) exige une clé d'API dans l'en-tête
 `X-API-Key` (`maillage keys create`) : elle est liée à un territoire et à un rôle
 (admin, agent, holder, partner, analyst, member). Un autre territoire répond 404.
+
+Un corps de requête de plus de {max_body} octets (réglage `MAILLAGE_MAX_BODY_BYTES`) est
+refusé (413). Les erreurs de validation (422) nomment le champ en cause, en français ; le texte
+est normalisé (NFC, caractères invisibles retirés) et un texte qui ne contient que des
+espaces ou des caractères invisibles est vide.
 
 Chaque suggestion porte un score entre 0 et 1, le détail de ses composantes nommées et
 des raisons en français.
@@ -48,9 +53,12 @@ def create_app(settings: Settings | None = None, recommender: Recommender | None
     """Build the app. Give a ``recommender`` to share one (tests, notebooks), else one is
     built from ``settings`` when the app starts and closed when it stops."""
 
+    # the app's own settings (body limit): those given, else the shared recommender's, else the environment
+    config = settings or (recommender.settings if recommender is not None else Settings())
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        rec = recommender or Recommender(settings or Settings())
+        rec = recommender or Recommender(config)
         metrics.configure_logging(rec.settings.log_format)
         if not rec.is_open:
             rec.open()
@@ -71,12 +79,13 @@ def create_app(settings: Settings | None = None, recommender: Recommender | None
         title="Maillage",
         version="0.1.0",
         summary="Mise en relation de compétences pour l'innovation territoriale",
-        description=DESCRIPTION,
+        description=DESCRIPTION.replace("{max_body}", limits.format_bytes(config.max_body_bytes)),
         openapi_tags=TAGS,
         lifespan=lifespan,
     )
     errors.install(app)
-    metrics.install(app)
+    limits.install(app, config.max_body_bytes)
+    metrics.install(app)  # outermost: counts the 413s too
     app.include_router(routes.public)
     app.include_router(routes.router)
     web.install(app)  # the French web pages under /ui, and / -> /ui/

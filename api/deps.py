@@ -41,6 +41,23 @@ def principal(request: Request, key: str | None, territory_id: str, roles: tuple
     return who
 
 
+def presented_key(request: Request) -> str | None:
+    """The key of a request: ``X-API-Key``, else ``Authorization: Bearer``."""
+    key = request.headers.get("x-api-key")
+    if key:
+        return key
+    scheme, _, credentials = request.headers.get("authorization", "").partition(" ")
+    return credentials.strip() if scheme.lower() == "bearer" and credentials.strip() else None
+
+
+def require_admin(request: Request, what: str = "réservé aux clés admin") -> Principal:
+    """An admin key of any territory (401 without a valid key, 403 for another role): ``/metrics``,
+    the details of ``/health``."""
+    who = access.authenticate(request.app.state.recommender.store, presented_key(request))
+    access.check_role(who, (Role.ADMIN,), what)
+    return who
+
+
 def allow(*roles: Role):
     """The roles that may call a route (declared on the route's signature)."""
 

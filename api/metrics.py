@@ -11,7 +11,10 @@ Metrics (one registry per app, no module-level globals):
   model and texts it encoded (cache hits cost nothing and are counted apart in
   ``maillage_encoder_cache_hits_total``).
 
-``/metrics`` and ``/health`` take no credentials: a scraper and a load balancer call them.
+``/metrics`` needs an admin key (of any territory: the figures are the whole process's), in
+``X-API-Key`` or as ``Authorization: Bearer <key>`` (what Prometheus sends with its
+``authorization`` scrape setting); ``/health`` takes none (a load balancer calls it) and shows
+its details to an admin key only (``api/routes.py``).
 
 Logs: with ``MAILLAGE_LOG_FORMAT=json`` every log record is one JSON object per line
 (``ts``, ``level``, ``logger``, ``message`` and the record's extra fields); each request
@@ -33,6 +36,8 @@ from typing import Any
 from fastapi import FastAPI, Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
+
+from api.deps import require_admin
 
 access_log = logging.getLogger("maillage.access")
 BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
@@ -147,6 +152,7 @@ def install(app: FastAPI) -> CollectorRegistry:
 
     @app.get("/metrics", include_in_schema=False)
     def metrics(request: Request) -> Response:
+        require_admin(request, "les métriques sont réservées aux clés admin")
         return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
 
     app.state.metrics_registry = registry

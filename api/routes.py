@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query, Request, Response
 
-from api.deps import Anyone, EntityId, K, Rec, Staff, TerritoryId, allow
+from api.deps import Anyone, EntityId, K, Rec, Staff, TerritoryId, allow, require_admin
 from api.schemas import Digest, EventBatch, EventReceipt, Health, MatchList, MemberExport, Problem, Routing, SearchRequest
 from matching import access
 from matching.access import Principal, Role
@@ -17,7 +17,8 @@ AUTH = {
     401: {"model": Problem, "description": "Clé d'API manquante, invalide ou révoquée"},
     403: {"model": Problem, "description": "Le rôle de la clé ne permet pas cette opération"},
 }
-router = APIRouter(responses=AUTH)  # every route of this router requires a key
+R413 = {413: {"model": Problem, "description": "Corps de requête trop volumineux (MAILLAGE_MAX_BODY_BYTES)"}}
+router = APIRouter(responses=AUTH | R413)  # every route of this router requires a key
 public = APIRouter()
 R404 = {404: {"model": Problem, "description": "Identifiant inconnu dans ce territoire (ou autre territoire)"}}
 R422 = {422: {"model": Problem, "description": "Requête invalide (le champ en cause est indiqué)"}}
@@ -32,9 +33,26 @@ def _same_id(path_id: str, body_id: str) -> None:
 
 
 # -- service -------------------------------------------------------------------------------
-@public.get("/health", tags=["service"], summary="État du service et des index", response_model=Health)
-def health(rec: Rec) -> dict:
-    return rec.health()
+@public.get(
+    "/health",
+    tags=["service"],
+    summary="État du service (le détail des index avec une clé admin)",
+    description=(
+        "Sans clé (répartiteur de charge) : `status` et `encoder` seulement. Avec une clé admin dans "
+        "l'en-tête `X-API-Key` : aussi la dimension des vecteurs et, par index, le nombre de vecteurs, "
+        "celui du stockage et leur concordance. Une clé invalide n'est pas une erreur ici : la réponse "
+        "est celle sans clé."
+    ),
+    response_model=Health,
+    response_model_exclude_none=True,
+)
+def health(request: Request, rec: Rec) -> dict:
+    details = rec.health()  # reads the store: a broken database fails the check
+    try:
+        require_admin(request)
+    except (access.Unauthenticated, access.Forbidden):
+        return {"status": details["status"], "encoder": details["encoder"]}
+    return details
 
 
 # -- territories -----------------------------------------------------------------------------

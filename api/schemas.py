@@ -6,7 +6,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from matching.domain import FeedbackEvent, Match, Member, Stage, Target
+from matching.domain import FeedbackEvent, InputModel, Match, Member, Stage, Target
 
 
 class MatchList(BaseModel):
@@ -15,20 +15,28 @@ class MatchList(BaseModel):
     matches: list[Match] = Field(description="Candidats classés, du meilleur au moins bon")
 
 
-class SearchRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class SearchRequest(InputModel):
+    """The domain's input rules (``matching.domain.InputModel``): unknown fields refused, the
+    text normalised like every stored text (NFC, invisible characters removed: "empty" means
+    empty after that), ``k`` a JSON integer (never ``"3"``, ``3.0`` or ``true``)."""
 
-    text: str = Field(min_length=1, max_length=4000, description="Description libre d'un besoin ou d'un projet")
+    text: str = Field(
+        min_length=1,
+        max_length=4000,
+        description="Description libre d'un besoin ou d'un projet (non vide une fois les caractères invisibles retirés)",
+    )
     target: Target = Field(description="Ce que l'on cherche : membres, besoins ouverts, offres de partenaires ou projets")
     stage: Stage | None = Field(default=None, description="Étape (pour les offres et les projets)")
-    k: int = Field(default=10, ge=1, le=50, description="Nombre de résultats")
+    k: int = Field(default=10, ge=1, le=50, strict=True, description="Nombre de résultats (un entier JSON, de 1 à 50)")
 
 
 class Health(BaseModel):
-    status: str
-    encoder: str
-    dim: int
-    indexes: dict[str, dict[str, Any]]
+    status: str = Field(description="« ok » quand le service répond et lit son stockage")
+    encoder: str = Field(description="Modèle d'encodage des textes")
+    dim: int | None = Field(default=None, description="Dimension des vecteurs (clé admin)")
+    indexes: dict[str, dict[str, Any]] | None = Field(
+        default=None, description="Par index : vecteurs, stockage, concordance (clé admin)"
+    )
 
 
 class Problem(BaseModel):

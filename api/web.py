@@ -236,6 +236,13 @@ def render(request: Request, name: str, who: Principal | None, *, status: int = 
     return response
 
 
+def too_large_page(request: Request, message: str) -> HTMLResponse:
+    """The 413 of a form too large (``api/limits.py``): a French page, without reading the session."""
+    response = render(request, "error.html", None, status=413, title="Formulaire trop volumineux", message=f"{message}.")
+    response.headers.update(SECURITY_HEADERS)
+    return response
+
+
 def _error(request: Request, status: int, title: str, message: str) -> HTMLResponse:
     who = None
     with contextlib.suppress(Unauthenticated):

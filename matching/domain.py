@@ -22,12 +22,24 @@ Example:
 from __future__ import annotations
 
 import datetime as dt
-import unicodedata
+import operator
 from enum import StrEnum
 from functools import lru_cache
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    TypeAdapter,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
+
+from matching.textnorm import normalise_text
 
 # Bounds shared by every text and list field: they protect the store, the encoder and
 # the API from oversized input (a 4xx instead of a slow or failed request).
@@ -108,38 +120,101 @@ def _types(annotation: object) -> set[object]:
 
 
 @lru_cache(maxsize=1024)
-def _field_types(model: type[BaseModel], field: str) -> frozenset[object]:
-    # cached: reading ``model_fields`` on every validated value is slow
-    return frozenset(_types(model.__pydantic_fields__[field].annotation))
+def _field_rules(model: type[BaseModel], field: str) -> tuple[bool, bool, bool, bool]:
+    """(numbers only, booleans only, no booleans, dates) for a field; cached: reading
+    ``model_fields`` on every validated value is slow."""
+    accepted = frozenset(_types(model.__pydantic_fields__[field].annotation))
+    return (
+        bool(accepted & {int, float}) and str not in accepted,
+        bool in accepted and not accepted & {int, float, str},
+        bool not in accepted,
+        bool(accepted & {dt.date, dt.datetime}),
+    )
 
 
-def _nfc(value: str) -> str:
-    return unicodedata.normalize("NFC", value).strip()
+@lru_cache(maxsize=1024)
+def _as_declared(model: type[BaseModel], field: str) -> TypeAdapter:
+    """The field's declared type and bounds, without the model's validators."""
+    info = model.__pydantic_fields__[field]
+    declared = Annotated[info.annotation, *info.metadata] if info.metadata else info.annotation
+    return TypeAdapter(declared, config=ConfigDict(str_strip_whitespace=True))
+
+
+def _check_as_sent(model: type[BaseModel], field: str, value: object) -> None:
+    """Raise the first error of ``value`` against the field's declared bounds (its type and
+    context kept, so that the API's French message is the same as for any other error)."""
+    try:
+        _as_declared(model, field).validate_python(value)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        raise PydanticCustomError(error["type"], "{detail}", {**error.get("ctx", {}), "detail": error["msg"]}) from None
+
+
+def _normalised(value: object) -> object:
+    """``normalise_text`` on the strings of a list, on the keys and strings of a dict; the
+    value itself when nothing changes (``normalise_text`` returns an unchanged text as is)."""
+    if isinstance(value, list):
+        items = [normalise_text(v) if isinstance(v, str) else v for v in value]
+        return value if all(map(operator.is_, items, value)) else items
+    if isinstance(value, dict):
+        pairs = [
+            ((normalise_text(k) if isinstance(k, str) else k), (normalise_text(v) if isinstance(v, str) else v))
+            for k, v in value.items()
+        ]
+        if all(k is k0 and v is v0 for (k, v), (k0, v0) in zip(pairs, value.items(), strict=True)):
+            return value
+        return dict(pairs)
+    return value
 
 
 class _Model(BaseModel):
-    """Base: unknown fields are rejected, text is NFC-normalised and stripped."""
+    """Base: unknown fields are rejected; text is valid Unicode, without invisible characters,
+    NFC-normalised and stripped (``matching.textnorm``), so a text of invisible characters
+    only is empty like a text of spaces; numbers and booleans are not read from other types."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     @field_validator("*", mode="before")
     @classmethod
     def _normalise_text(cls, value: object, info: ValidationInfo) -> object:
-        if isinstance(value, str):
-            return _nfc(value)
-        if isinstance(value, list):
-            return [_nfc(v) if isinstance(v, str) else v for v in value]
-        # pydantic's lax mode would read `false` as 0 and `0` as 1970-01-01: refuse both
-        accepted = _field_types(cls, info.field_name) if info.field_name else frozenset()
-        if isinstance(value, bool) and bool not in accepted:
-            raise ValueError("un booléen n'est pas accepté ici")
-        if bool in accepted and not accepted & {int, float, str} and value is not None and not isinstance(value, bool):
-            raise ValueError("true ou false est attendu")
-        if accepted & {int, float} and not accepted & {str} and isinstance(value, str):
-            raise ValueError("un nombre est attendu")
-        if isinstance(value, int | float) and not isinstance(value, bool) and accepted & {dt.date, dt.datetime}:
-            raise ValueError("une date au format ISO (AAAA-MM-JJ) est attendue")
-        return value
+        # pydantic's lax mode would read "3" as 3, "yes" as true, `false` as 0 and `0` as
+        # 1970-01-01: refuse all of them (a CSV file's text is converted by the ingest first)
+        numbers_only, booleans_only, no_booleans, dates = _field_rules(cls, info.field_name)
+        if type(value) is str:  # the common case, first
+            if numbers_only:
+                raise ValueError("un nombre est attendu")
+            if booleans_only:
+                raise ValueError("true ou false est attendu")
+            normalised: object = normalise_text(value)
+        elif isinstance(value, list | dict):
+            if booleans_only:
+                raise ValueError("true ou false est attendu")
+            normalised = _normalised(value)
+        else:
+            if isinstance(value, bool):
+                if no_booleans:
+                    raise ValueError("un booléen n'est pas accepté ici")
+            elif booleans_only and value is not None:
+                raise ValueError("true ou false est attendu")
+            elif dates and isinstance(value, int | float):
+                raise ValueError("une date au format ISO (AAAA-MM-JJ) est attendue")
+            elif numbers_only and isinstance(value, str):  # a str subclass
+                raise ValueError("un nombre est attendu")
+            return value
+        # Text: valid Unicode (a lone surrogate is refused by normalise_text, in French),
+        # format and control characters removed, NFC, stripped; pydantic then checks the
+        # bounds on the normalised text (a text of invisible characters only is empty). When
+        # the normalisation changed something (rare), the bounds are first checked on what
+        # was sent, so that it never turns a too long text or a malformed id into a valid
+        # one. Nested models (needs, eligibility) arrive as dicts: their own validator
+        # normalises their fields.
+        if normalised is not value:
+            _check_as_sent(cls, info.field_name, value)
+        return normalised
+
+
+# The same rules for input bodies that are not domain entities (the API's free-text search).
+InputModel = _Model
 
 
 class Territory(_Model):

@@ -37,6 +37,7 @@ from matching.readmodel import TerritoryReadModel
 from matching.retrieval import Pool
 from matching.scoring import Weights
 from matching.store import Tx, events, queries
+from matching.textnorm import normalise_text
 
 
 @dataclass(frozen=True)
@@ -597,9 +598,15 @@ PROJECT_FOR_PARTNER = QuestionSpec(
 
 
 def _text_subject(ctx: Context) -> str:
-    if not ctx.ask.subject_id.strip():
+    """The text as every stored text is (NFC, invisible characters removed): typed in the API, a
+    page or the command line alike; empty after that is an error."""
+    try:
+        text = normalise_text(ctx.ask.subject_id)
+    except ValueError as exc:  # a lone surrogate
+        raise InvalidRequest(str(exc)) from None
+    if not text:
         raise InvalidRequest("le texte est vide")
-    return ctx.ask.subject_id
+    return text
 
 
 def _text_probe(ctx: Context, text: str) -> list[Probe]:

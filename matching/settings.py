@@ -11,6 +11,7 @@
 | ``MAILLAGE_INDEX`` | ``auto`` | ``auto`` (exact up to the threshold, then IVF-SQ8), ``flat`` or ``ivf-sq8`` |
 | ``MAILLAGE_INDEX_THRESHOLD`` | ``20000`` | vectors past which ``auto`` turns approximate |
 | ``MAILLAGE_INDEX_NLIST`` / ``MAILLAGE_INDEX_NPROBE`` | from the size | IVF lists / lists visited per search |
+| ``MAILLAGE_MAX_BODY_BYTES`` | ``262144`` (256 KiB) | largest request body the service reads (API and web forms); more is a 413 |
 
 Two instances with different data dirs (and URLs) never touch each other's files.
 """
@@ -47,6 +48,11 @@ class Settings(BaseSettings):
     index_threshold: int = Field(default=20_000, ge=1, description="Taille au-delà de laquelle l'index auto devient approché")
     index_nlist: int | None = Field(default=None, ge=1, description="Listes de l'index IVF (défaut : racine de la taille)")
     index_nprobe: int | None = Field(default=None, ge=1, description="Listes visitées par recherche (défaut : nlist / 16)")
+    max_body_bytes: int = Field(
+        default=256 * 1024,
+        ge=1,
+        description="Taille maximale d'un corps de requête en octets (API et formulaires) ; au-delà : 413",
+    )
 
     @model_validator(mode="after")
     def _defaults(self) -> Settings:

@@ -115,7 +115,8 @@ def test_four_questions_over_http(demo_server, path) -> None:
 
 
 def test_health_over_http(demo_server) -> None:
-    body = demo_server.get("/health", headers={"X-API-Key": ""}).json()
+    assert demo_server.get("/health", headers={"X-API-Key": ""}).json() == {"status": "ok", "encoder": "use-multilingual-v3"}
+    body = demo_server.get("/health").json()  # the demo's admin key: the details
     assert body["indexes"]["member"]["count"] == 320 and body["indexes"]["offering"]["count"] == 12
 
 

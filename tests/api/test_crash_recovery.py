@@ -21,6 +21,8 @@ def test_sigkill_during_bulk_ingest_loses_no_acknowledged_write(tmp_path) -> Non
     assert CliRunner().invoke(app, ["ingest", str(MINI)], env=env).exit_code == 0
     made = CliRunner().invoke(app, ["keys", "create", "--territory", "mini", "--role", "agent", "-q"], env=env)
     headers = {"X-API-Key": made.stdout.strip()}
+    made = CliRunner().invoke(app, ["keys", "create", "--territory", "mini", "--role", "admin", "-q"], env=env)
+    admin = {"X-API-Key": made.stdout.strip()}  # /health shows the index details to an admin key only
     acknowledged: set[str] = set()
     counter = 0
     for round_ in range(3):
@@ -59,7 +61,7 @@ def test_sigkill_during_bulk_ingest_loses_no_acknowledged_write(tmp_path) -> Non
     assert len(acknowledged) > 10
     proc, base = start_server(data_dir)
     try:
-        health = httpx.get(f"{base}/health", timeout=10).json()
+        health = httpx.get(f"{base}/health", timeout=10, headers=admin).json()
         members = health["indexes"]["member"]
         assert members["in_sync"] and members["count"] == members["store_count"]
         with httpx.Client(timeout=10, headers=headers) as client:

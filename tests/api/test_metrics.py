@@ -23,9 +23,10 @@ def test_metrics_count_requests_by_route_and_report_indexes(client) -> None:
     assert "p1-n1" not in text  # ids never become labels
 
 
-def test_metrics_and_health_need_no_credentials_and_stay_out_of_the_schema(client) -> None:
-    assert client.get("/metrics").status_code == 200
-    assert client.get("/health").status_code == 200
+def test_metrics_need_an_admin_key_health_none_and_metrics_stay_out_of_the_schema(client) -> None:
+    assert client.get("/metrics").status_code == 200  # the client's admin key
+    assert client.get("/metrics", headers={"X-API-Key": ""}).status_code == 401
+    assert client.get("/health", headers={"X-API-Key": ""}).status_code == 200
     assert "/metrics" not in client.get("/openapi.json").json()["paths"]
 
 
