@@ -22,6 +22,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any, Literal
 
 import numpy as np
@@ -148,7 +149,25 @@ class QuestionSpec:
 
 
 def ask(spec: QuestionSpec, ctx: Context) -> list[Match]:
-    """Run one question: the pipeline of the module's docstring, driven by ``spec``."""
+    """Run one question: the pipeline of the module's docstring, driven by ``spec``.
+
+    A question is small linear algebra (a few hundred vectors): it runs on one BLAS thread.
+    With BLAS threads of its own, each request contends with the others and with the
+    encoder for the cores: on a busy 2-core machine "members for a need" took 15 ms instead
+    of 4.5 ms (benchmarks/breakdown.py under load, 10 000 members).
+    """
+    with _blas().limit(limits=1, user_api="blas"):
+        return _ask(spec, ctx)
+
+
+@lru_cache(maxsize=1)
+def _blas() -> Any:
+    from threadpoolctl import ThreadpoolController
+
+    return ThreadpoolController()
+
+
+def _ask(spec: QuestionSpec, ctx: Context) -> list[Match]:
     kind = spec.kind or TARGET_KINDS[ctx.ask.target or ""]
     weights = ctx.weights.for_question(spec.name)  # type: ignore[arg-type]
     params = ctx.weights.retrieval
