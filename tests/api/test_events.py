@@ -52,8 +52,15 @@ def test_event_errors(client) -> None:
     assert r.status_code == 409 and "b1" in r.json()["detail"]
     assert post(client, ev("b2", "shown", cand="nobody")).status_code == 404
     assert post(client, ev("b3", "teleported")).status_code == 422
-    r = post(client, ev("b4", "contacted", days_ago=5))  # older than the last event of that suggestion
+    r = post(client, ev("b4", "contacted", days_ago=5))  # older than the suggestion's first event
+    assert r.status_code == 422 and "avant la suggestion" in r.json()["detail"]
+    assert (
+        post(client, ev("b5", "shown", cand="m2", days_ago=10), ev("b6", "contacted", cand="m2", days_ago=2)).status_code == 200
+    )
+    r = post(client, ev("b7", "declined", cand="m2", days_ago=5))  # older than the last event of that side
     assert r.status_code == 422 and "avant le dernier" in r.json()["detail"]
+    r = post(client, ev("b8", "no_answer", cand="m2", days_ago=-1))  # tomorrow
+    assert r.status_code == 422 and "futur" in r.json()["detail"]
     assert client.post("/territories/mini/events", json={"events": []}).status_code == 422
 
 
