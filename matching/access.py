@@ -344,7 +344,10 @@ def agreed_with_project(p: Principal, rec: Recommender, territory_id: str, proje
             for s in rec.suggestions(territory_id, "project_for_partner", subject_id=p.subject, candidate_id=project.id).values()
         ):
             return True
-        offerings = {o.id for o in rec.get_partner(territory_id, p.subject).offerings}
+        try:
+            offerings = {o.id for o in rec.get_partner(territory_id, p.subject).offerings}
+        except NotFound:  # a key for a partner that does not exist (yet)
+            return False
         return any(
             s.agreed and cand in offerings
             for (_, cand), s in rec.suggestions(territory_id, "offering_for_project", subject_id=project.id).items()

@@ -121,8 +121,11 @@ def possible_answers(rec: Recommender, link: AnswerLink) -> list[str]:
     """The answers the candidate may give now (from their latest answer on this suggestion)."""
     state = rec.suggestions(link.territory_id, link.question, subject_id=link.subject_id, candidate_id=link.candidate_id)
     current = state.get((link.subject_id, link.candidate_id))
-    allowed = CANDIDATE_TRANSITIONS[current.candidate if current else None]
-    return [a for a in ANSWER_LABELS if a in allowed]
+    answered = current.candidate if current else None
+    allowed = CANDIDATE_TRANSITIONS[answered]
+    # "je me retire" after saying yes (or being interested); before that, "pas pour moi" says no
+    withdraw = answered in ("accepted", "interested")
+    return [a for a in ANSWER_LABELS if a in allowed and (a != "declined" or withdraw)]
 
 
 def answer(rec: Recommender, token: str, answer_type: str) -> AnswerLink:

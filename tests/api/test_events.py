@@ -143,3 +143,34 @@ def test_export_and_anonymise_a_member(client, rec) -> None:
     assert rec.encoder.cache.get_many(rec.encoder.model_id, [text_hash(text)]) == {}
     found = client.post("/territories/mini/search", json={"text": text, "target": "members", "k": 50}).json()["matches"]
     assert "m1" not in [m["id"] for m in found]
+
+
+def test_serving_a_key_that_acts_on_events_records_shown_in_one_statement(client, rec, key_for) -> None:
+    """The read path stays fast: one extra statement per question served, only for holder, partner
+    and member keys, and a suggestion served again is not recorded twice."""
+    from sqlalchemy import event
+
+    statements: list[str] = []
+
+    def count(conn, cursor, statement, parameters, context, executemany) -> None:
+        statements.append(statement)
+
+    url = "/territories/mini/needs/p1-n1/members"
+    agent, holder = key_for("agent"), key_for("holder", "m7")
+    for headers in (agent, holder):  # warm: read models, territory pk, weights
+        client.get(url, params={"k": 3}, headers=headers)
+    served = rec.list_events("mini", side="service")
+    assert {e.candidate_id for e in served} == {m["id"] for m in client.get(url, params={"k": 3}).json()["matches"]}
+    assert all(e.id.startswith("shown:member_for_need:p1-n1:") and e.breakdown for e in served)
+    event.listen(rec.store.engine, "before_cursor_execute", count)
+    try:
+        ran = {}
+        for name, headers in (("agent", agent), ("holder", holder), ("holder again", holder)):
+            statements.clear()
+            assert client.get(url, params={"k": 5}, headers=headers).status_code == 200
+            ran[name] = len(statements)
+    finally:
+        event.remove(rec.store.engine, "before_cursor_execute", count)
+    assert ran["holder"] == ran["agent"] + 1 == ran["holder again"], ran
+    assert len(rec.list_events("mini", side="service")) == 5  # the two new ones, once
+    assert [e for e in rec.list_events("mini") if e.side != "service"] == []
