@@ -612,4 +612,7 @@ def answer_post(
         link = links.answer(rec, token, answer)
     except (InvalidRequest, NotFound) as exc:
         return render(request, "error.html", None, status=410, title="Lien de réponse", message=f"{exc}.")
+    except Conflict:  # the same link sent twice at once: the first answer won
+        message = "Ce lien de réponse a déjà servi : votre réponse est enregistrée."
+        return render(request, "error.html", None, status=410, title="Lien de réponse", message=message)
     return render(request, "answered.html", None, answer=answer, link=link)

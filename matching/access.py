@@ -86,7 +86,12 @@ ROLE_LABELS: dict[Role, str] = {
 }
 # roles whose key names the entity it acts for, and what that subject is
 SUBJECT_OF: dict[Role, str] = {Role.HOLDER: "holder", Role.PARTNER: "partner", Role.MEMBER: "member"}
-SUBJECT_LABELS = {"member": "membre", "partner": "partenaire", "holder": "porteur : membre ou organisation"}
+SUBJECT_LABELS = {"member": "membre", "partner": "partenaire", "holder": "porteur"}
+SUBJECT_HINTS = {
+    "member": "l'identifiant du membre",
+    "partner": "l'identifiant du partenaire",
+    "holder": "le porteur tel que ses projets le nomment : identifiant de membre ou nom d'organisation",
+}
 STAFF = (Role.ADMIN, Role.AGENT)
 ALL_ROLES = tuple(Role)
 
@@ -178,7 +183,7 @@ def create_key(
     if not re.match(ID_PATTERN, territory_id):
         raise InvalidRequest(f"territoire : identifiant invalide {territory_id!r}")
     if role in SUBJECT_OF and not subject:
-        raise InvalidRequest(f"le rôle {role.value} exige un sujet (identifiant du {SUBJECT_LABELS[SUBJECT_OF[role]]})")
+        raise InvalidRequest(f"le rôle {role.value} exige un sujet ({SUBJECT_HINTS[SUBJECT_OF[role]]})")
     if role not in SUBJECT_OF and subject:
         raise InvalidRequest(f"le rôle {role.value} n'a pas de sujet")
     if subject and role == Role.HOLDER:
@@ -252,14 +257,6 @@ def check_self(p: Principal, role: Role, ident: str) -> None:
     """A member (or partner) key acts only for its own subject."""
     if p.role == role and p.subject != ident:
         raise p.deny(f"seulement le {SUBJECT_LABELS[SUBJECT_OF[role]]} {p.subject!r}")
-
-
-def holder_of(rec: Recommender, territory_id: str, project_id: str) -> str | None:
-    return rec.party(territory_id, "project", project_id)
-
-
-def need_project(rec: Recommender, territory_id: str, need_id: str) -> str:
-    return rec.project_of_need(territory_id, need_id)
 
 
 def check_project(p: Principal, rec: Recommender, territory_id: str, project_id: str) -> Project:
@@ -381,9 +378,6 @@ def member_view(p: Principal, rec: Recommender, territory_id: str, member: Membe
     if p.role == Role.HOLDER and p.subject and holder_may_contact(rec, territory_id, p.subject, member.id):
         return member
     return member.model_copy(update=dict.fromkeys(CONTACT_FIELDS))
-
-
-visible_member = member_view  # the name the pages and older callers use
 
 
 def read_member(p: Principal, rec: Recommender, territory_id: str, member_id: str) -> Member:

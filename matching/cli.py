@@ -388,6 +388,31 @@ def events_import(
     out.print(f"{file.name} : {counts['recorded']} événement(s) enregistré(s), {counts['duplicates']} déjà connu(s)")
 
 
+@events_app.command("link")
+def events_link(
+    subject: Annotated[str, typer.Option(help="Sujet de la suggestion (pour member_for_need : l'appel à compétences).")],
+    candidate: Annotated[str, typer.Option(help="La personne suggérée, qui répondra (pour member_for_need : le membre).")],
+    question: Annotated[str, typer.Option(help="Question : " + ", ".join(QUESTIONS) + ".")] = "member_for_need",
+    territory: TerritoryOpt = DEFAULT_TERRITORY,
+    base_url: Annotated[str, typer.Option(help="Adresse publique du service, devant le chemin du lien.")] = "",
+) -> None:
+    """Créer un lien de réponse à usage unique pour la personne suggérée (à mettre dans un message) :
+    elle y répond sans clé (J'accepte, Je suis intéressé·e, Pas pour moi), de son côté de la suggestion."""
+    from matching import links
+
+    if question not in QUESTIONS:
+        raise _fail(f"--question {question!r} : attendu une des questions {', '.join(QUESTIONS)}")
+    rec = _recommender(open_indexes=False)
+    try:
+        token, link = links.make_link(rec, territory, question, subject, candidate)
+    except MaillageError as exc:
+        raise _fail(str(exc)) from None
+    finally:
+        rec.close()
+    print(f"{base_url.rstrip('/')}/ui/answer/{token}")
+    err.print(f"Valable jusqu'au {link.expires_at:%d/%m/%Y} ; ne sert qu'une fois.")
+
+
 @weights_app.command("fit")
 def weights_fit(
     territory: TerritoryOpt = DEFAULT_TERRITORY,

@@ -174,3 +174,28 @@ def test_serving_a_key_that_acts_on_events_records_shown_in_one_statement(client
     assert ran["holder"] == ran["agent"] + 1 == ran["holder again"], ran
     assert len(rec.list_events("mini", side="service")) == 5  # the two new ones, once
     assert [e for e in rec.list_events("mini") if e.side != "service"] == []
+
+
+def test_the_digest_read_again_this_week_shows_the_same_projects(client, rec, key_for, monkeypatch) -> None:
+    """Serving the digest records its shown: the same week it shows the same projects, the next
+    week they are no longer new; a project the partner followed leaves it at once."""
+    from matching.clock import FixedClock
+
+    labo = key_for("partner", "labo")
+    first = [p["id"] for p in client.get("/territories/mini/partners/labo/digest", headers=labo).json()["projects"]]
+    assert first == ["p2"]
+    assert [p["id"] for p in client.get("/territories/mini/partners/labo/digest", headers=labo).json()["projects"]] == first
+    assert [(e.type, e.side) for e in rec.list_events("mini")] == [("shown", "service")]
+    monkeypatch.setattr(rec, "clock", FixedClock(dt.datetime.now(dt.UTC) + dt.timedelta(days=7)))
+    assert client.get("/territories/mini/partners/labo/digest", headers=labo).json()["projects"] == []
+    monkeypatch.undo()
+    cowork = key_for("partner", "cowork")
+    projects = [p["id"] for p in client.get("/territories/mini/partners/cowork/digest", headers=cowork).json()["projects"]]
+    ev = {"id": "w1", "question": "project_for_partner", "subject_id": "cowork", "candidate_id": projects[0]}
+    assert post_as(client, cowork, ev | {"type": "contacted", "at": dt.datetime.now(dt.UTC).isoformat()}).status_code == 200
+    after = [p["id"] for p in client.get("/territories/mini/partners/cowork/digest", headers=cowork).json()["projects"]]
+    assert projects[0] not in after
+
+
+def post_as(client, headers, *events):
+    return client.post("/territories/mini/events", json={"events": list(events)}, headers=headers)

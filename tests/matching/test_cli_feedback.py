@@ -136,3 +136,22 @@ def test_events_import_reads_a_csv_score_as_a_number_and_the_side_only_with_side
     got = {e.id: (e.side, e.score) for e in rec.list_events("mini")}
     rec.close()
     assert got == {"e1": ("subject", 0.61), "e3": ("candidate", None)}
+
+
+def test_events_link_prints_a_one_time_answer_link(tmp_path, use_encoder) -> None:
+    from matching import links
+    from matching.recommender import Recommender
+    from matching.settings import Settings
+
+    env = setup(tmp_path)
+    args = ["events", "link", "--subject", "p1-n1", "--candidate", "m1", "-t", "mini", "--base-url", "https://maillage.example/"]
+    result = CliRunner().invoke(app, args, env=env)
+    assert result.exit_code == 0, result.output
+    url = result.stdout.strip()
+    assert url.startswith("https://maillage.example/ui/answer/")
+    rec = Recommender(Settings(data_dir=tmp_path / "var"), encoder=use_encoder)
+    link = links.read_link(rec, url.rsplit("/", 1)[1])
+    assert (link.question, link.subject_id, link.candidate_id) == ("member_for_need", "p1-n1", "m1")
+    rec.close()
+    missing = CliRunner().invoke(app, ["events", "link", "--subject", "p1-n1", "--candidate", "m404", "-t", "mini"], env=env)
+    assert missing.exit_code == 2 and "membre introuvable" in missing.output
