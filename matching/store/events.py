@@ -357,16 +357,6 @@ def suggestions(
     return {key: SuggestionState.replay(history) for key, history in histories.items()}
 
 
-def suggestion_states(tx: Tx, *, territory_pk: int, question: str) -> dict[tuple[str, str], str]:
-    """The subject side's state of every suggestion of a question (``shown`` when the service only
-    served it): (subject, candidate) -> event type."""
-    return {
-        key: state.subject_state
-        for key, state in suggestions(tx, territory_pk=territory_pk, question=question).items()
-        if state.subject_state is not None
-    }
-
-
 def inactive_members(tx: Tx, *, territory_pk: int, before: dt.datetime) -> list[str]:
     """Members whose profile was not written and who were named in no event since ``before`` (an
     event someone reported: being served by the service is not being active)."""

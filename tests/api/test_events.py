@@ -132,6 +132,7 @@ def test_export_and_anonymise_a_member(client, rec) -> None:
     post(client, ev("x1", "shown", days_ago=2), ev("x2", "declined", days_ago=1))
     body = client.get("/territories/mini/members/m1/export").json()
     assert body["member"]["display_name"] == "Claire B." and [e["id"] for e in body["events"]] == ["x1", "x2"]
+    assert [e["side"] for e in body["events"]] == ["subject", "subject"]  # what the export says of each event
     assert client.get("/territories/mini/members/zzz/export").status_code == 404
     text = rec.get_member("mini", "m1").text()
     rec.anonymise_member("mini", "m1")
