@@ -35,7 +35,9 @@ est normalisé (NFC, caractères invisibles retirés) et un texte qui ne contien
 espaces ou des caractères invisibles est vide.
 
 Chaque suggestion porte un score entre 0 et 1, le détail de ses composantes nommées et
-des raisons en français.
+des raisons en français. Elle a deux côtés : le demandeur (qui a demandé) et la personne
+suggérée ; chaque événement est enregistré du côté que représente la clé. Les coordonnées d'un
+membre ne sont montrées à un porteur qu'une fois que les deux côtés ont accepté.
 """
 
 TAGS = [
@@ -44,7 +46,7 @@ TAGS = [
     {"name": "projets", "description": "Créer, lire, supprimer des projets et leurs appels à compétences"},
     {"name": "partenaires", "description": "Créer, lire, supprimer des partenaires et leurs offres"},
     {"name": "territoires", "description": "Territoires (chacun isolé des autres)"},
-    {"name": "retours", "description": "Ce qui arrive après une suggestion : contact, acceptation, refus…"},
+    {"name": "retours", "description": "Ce qui arrive après une suggestion : contact, réponses, acceptation de chaque côté…"},
     {"name": "service", "description": "État du service"},
 ]
 

@@ -7,10 +7,22 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request, Response
 
 from api.deps import Anyone, EntityId, K, Rec, Staff, TerritoryId, allow, require_admin
-from api.schemas import Digest, EventBatch, EventReceipt, Health, MatchList, MemberExport, Problem, Routing, SearchRequest
-from matching import access
+from api.schemas import (
+    AnswerLink,
+    AnswerLinkRequest,
+    Digest,
+    EventBatch,
+    EventReceipt,
+    Health,
+    MatchList,
+    MemberExport,
+    Problem,
+    Routing,
+    SearchRequest,
+)
+from matching import access, links
 from matching.access import Principal, Role
-from matching.domain import FeedbackEvent, Member, Partner, Project, QuestionName, Territory
+from matching.domain import Member, Partner, Project, QuestionName, RecordedEvent, Side, Territory
 from matching.errors import InvalidRequest
 
 AUTH = {
@@ -103,8 +115,7 @@ def put_member(
 def get_member(
     territory_id: TerritoryId, member_id: EntityId, rec: Rec, who: Annotated[Principal, allow(A, G, H, N, M)]
 ) -> Member:
-    access.check_self(who, M, member_id)
-    return access.visible_member(who, rec, territory_id, rec.get_member(territory_id, member_id))
+    return access.read_member(who, rec, territory_id, member_id)
 
 
 @router.get(
@@ -159,7 +170,8 @@ def put_project(
     responses=ERR,
 )
 def get_project(territory_id: TerritoryId, project_id: EntityId, rec: Rec, who: Anyone) -> Project:
-    return access.check_project(who, rec, territory_id, project_id)
+    """Its ``holder`` only for staff, analysts, the holder, and whoever agreed with the holder on a suggestion."""
+    return access.read_project(who, rec, territory_id, project_id)[0]
 
 
 @router.delete(
@@ -236,6 +248,7 @@ def member_for_need(
 ) -> MatchList:
     access.check_need(who, rec, territory_id, need_id)
     matches = rec.member_for_need(territory_id, need_id, k, fair=fair, diversity=diversity)
+    access.served(who, rec, territory_id, "member_for_need", need_id, matches)
     return MatchList(question="member_for_need", subject_id=need_id, matches=matches)
 
 
@@ -250,9 +263,9 @@ def offering_for_project(
     territory_id: TerritoryId, project_id: EntityId, rec: Rec, who: Annotated[Principal, allow(A, G, H, N)], k: K = 10
 ) -> MatchList:
     access.check_project(who, rec, territory_id, project_id)
-    return MatchList(
-        question="offering_for_project", subject_id=project_id, matches=rec.offering_for_project(territory_id, project_id, k)
-    )
+    matches = rec.offering_for_project(territory_id, project_id, k)
+    access.served(who, rec, territory_id, "offering_for_project", project_id, matches)
+    return MatchList(question="offering_for_project", subject_id=project_id, matches=matches)
 
 
 @router.get(
@@ -266,7 +279,10 @@ def route_project(
     territory_id: TerritoryId, project_id: EntityId, rec: Rec, who: Annotated[Principal, allow(A, G, H, N)]
 ) -> Routing:
     access.check_project(who, rec, territory_id, project_id)
-    return Routing(project_id=project_id, **rec.route_project(territory_id, project_id))
+    routing = rec.route_project(territory_id, project_id)
+    shown = [m for m in (routing["current"], routing["next"]) if m is not None]
+    access.served(who, rec, territory_id, "offering_for_project", project_id, shown)
+    return Routing(project_id=project_id, **routing)
 
 
 @router.get(
@@ -280,9 +296,9 @@ def project_for_partner(
     territory_id: TerritoryId, partner_id: EntityId, rec: Rec, who: Annotated[Principal, allow(A, G, P, N)], k: K = 10
 ) -> MatchList:
     access.check_self(who, P, partner_id)
-    return MatchList(
-        question="project_for_partner", subject_id=partner_id, matches=rec.project_for_partner(territory_id, partner_id, k)
-    )
+    matches = rec.project_for_partner(territory_id, partner_id, k)
+    access.served(who, rec, territory_id, "project_for_partner", partner_id, matches)
+    return MatchList(question="project_for_partner", subject_id=partner_id, matches=matches)
 
 
 @router.get(
@@ -296,7 +312,9 @@ def need_for_member(
     territory_id: TerritoryId, member_id: EntityId, rec: Rec, who: Annotated[Principal, allow(A, G, M, N)], k: K = 10
 ) -> MatchList:
     access.check_self(who, M, member_id)
-    return MatchList(question="need_for_member", subject_id=member_id, matches=rec.need_for_member(territory_id, member_id, k))
+    matches = rec.need_for_member(territory_id, member_id, k)
+    access.served(who, rec, territory_id, "need_for_member", member_id, matches)
+    return MatchList(question="need_for_member", subject_id=member_id, matches=matches)
 
 
 @router.post(
@@ -307,7 +325,7 @@ def need_for_member(
     responses=ERR,
 )
 def search(territory_id: TerritoryId, body: SearchRequest, rec: Rec, who: Anyone) -> MatchList:
-    access.check_search(who, body.target)
+    access.check_search(who, rec, territory_id, body.target)
     matches = rec.search_text(territory_id, body.text, body.target, stage=body.stage, k=body.k)
     return MatchList(question=f"search:{body.target}", subject_id="texte libre", matches=matches)
 
@@ -316,21 +334,28 @@ def search(territory_id: TerritoryId, body: SearchRequest, rec: Rec, who: Anyone
 @router.post(
     "/territories/{territory_id}/events",
     tags=["retours"],
-    summary="Enregistrer des événements sur des suggestions (proposé, contacté, accepté, refusé…)",
+    summary="Enregistrer des événements sur des suggestions (contacté, accepté, refusé, intéressé…)",
+    description=(
+        "Chaque événement est enregistré du côté de la suggestion que la clé représente, jamais lu dans le corps : "
+        "le demandeur (`subject` : qui a demandé ; les agents et administrateurs agissent pour lui) ou la personne "
+        "suggérée (`candidate` : ses réponses `interested`, `not_interested`, `accepted`, `declined`). Une clé qui "
+        "n'est pas celle d'un agent ne rapporte `contacted` que sur une suggestion que le service lui a servie, et "
+        "jamais `shown` (le service l'enregistre). Date : ni après maintenant (plus quelques minutes), ni avant le "
+        "premier événement de la suggestion. Le tableau complet est dans docs/operations.md."
+    ),
     response_model=EventReceipt,
     responses=ERR | R409,
 )
 def post_events(territory_id: TerritoryId, body: EventBatch, rec: Rec, who: Annotated[Principal, allow(A, G, H, P, M)]) -> dict:
-    for ev in body.events:
-        access.check_event(who, rec, territory_id, ev)
-    return rec.record_events(territory_id, body.events)
+    reports = [access.event_report(who, rec, territory_id, ev) for ev in body.events]
+    return rec.record_events(territory_id, reports)
 
 
 @router.get(
     "/territories/{territory_id}/events",
     tags=["retours"],
     summary="Lire les événements, filtrés par question, sujet ou candidat",
-    response_model=list[FeedbackEvent],
+    response_model=list[RecordedEvent],
     responses=ERR,
 )
 def get_events(
@@ -340,9 +365,29 @@ def get_events(
     question: QuestionName | None = None,
     subject_id: Annotated[str | None, Query(max_length=128)] = None,
     candidate_id: Annotated[str | None, Query(max_length=128)] = None,
+    side: Annotated[Side | None, Query(description="Côté : subject, candidate ou service")] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-) -> list[FeedbackEvent]:
-    return rec.list_events(territory_id, question=question, subject_id=subject_id, candidate_id=candidate_id, limit=limit)
+) -> list[RecordedEvent]:
+    return rec.list_events(
+        territory_id, question=question, subject_id=subject_id, candidate_id=candidate_id, side=side, limit=limit
+    )
+
+
+@router.post(
+    "/territories/{territory_id}/answer-links",
+    tags=["retours"],
+    summary="Créer un lien de réponse à usage unique pour la personne suggérée (à envoyer dans un message)",
+    description=(
+        "Le lien `/ui/answer/{jeton}` permet à la personne suggérée (un membre pour un appel à compétences) "
+        "de répondre sans clé : il ouvre une page de confirmation, puis enregistre sa réponse de son côté. "
+        "Signé, valable `MAILLAGE_ANSWER_LINK_DAYS` jours, il ne sert qu'une fois."
+    ),
+    response_model=AnswerLink,
+    responses=ERR,
+)
+def answer_link(territory_id: TerritoryId, body: AnswerLinkRequest, rec: Rec, who: Staff) -> dict:
+    token, link = links.make_link(rec, territory_id, body.question, body.subject_id, body.candidate_id)
+    return {"path": f"/ui/answer/{token}", "expires_at": link.expires_at}
 
 
 @router.get(
@@ -356,4 +401,6 @@ def partner_digest(
     territory_id: TerritoryId, partner_id: EntityId, rec: Rec, who: Annotated[Principal, allow(A, G, P, N)], k: K = 10
 ) -> dict:
     access.check_self(who, P, partner_id)
-    return rec.partner_digest(territory_id, partner_id, k)
+    digest = rec.partner_digest(territory_id, partner_id, k)
+    access.served(who, rec, territory_id, "project_for_partner", partner_id, digest["projects"])
+    return digest

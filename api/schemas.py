@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from matching.domain import FeedbackEvent, InputModel, Match, Member, Stage, Target
+from matching.domain import ExtId, FeedbackEvent, InputModel, Match, Member, QuestionName, RecordedEvent, Stage, Target
 
 
 class MatchList(BaseModel):
@@ -68,11 +69,24 @@ class Digest(BaseModel):
     week: str = Field(description="Semaine ISO")
     offerings_open: list[str] = Field(description="Offres qui ont encore de la capacité")
     offerings_full: list[str] = Field(description="Offres dont la capacité est atteinte")
-    projects: list[Match] = Field(description="Projets à regarder, jamais montrés à ce partenaire")
+    projects: list[Match] = Field(description="Projets à regarder, jamais suivis ni montrés à ce partenaire avant cette semaine")
 
 
 class MemberExport(BaseModel):
     territory_id: str
     member: Member = Field(description="Le profil tel qu'enregistré")
-    events: list[FeedbackEvent] = Field(description="Les événements où ce membre est nommé")
+    events: list[RecordedEvent] = Field(description="Les événements où ce membre est nommé, avec leur côté")
     exported_at: str = Field(description="Date de l'export (UTC)")
+
+
+class AnswerLinkRequest(InputModel):
+    """The suggestion whose candidate will answer through the link."""
+
+    question: QuestionName = Field(description="La question (member_for_need : un membre suggéré pour un appel)")
+    subject_id: ExtId = Field(description="Le sujet de la suggestion (l'appel à compétences, le projet…)")
+    candidate_id: ExtId = Field(description="La personne suggérée, qui répondra")
+
+
+class AnswerLink(BaseModel):
+    path: str = Field(description="Chemin du lien à ajouter à l'adresse du service (/ui/answer/…)")
+    expires_at: dt.datetime = Field(description="Fin de validité du lien (UTC)")

@@ -40,17 +40,18 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
 from api.deps import KEY_COOKIE
-from matching import access, overview
+from matching import access, links, overview
 from matching.access import SEARCH_TARGETS, Forbidden, Principal, Role, Unauthenticated
 from matching.domain import (
     EVENT_LABELS,
     ID_PATTERN,
+    SIDE_TRANSITIONS,
     STAGE_LABELS,
     TARGET_LABELS,
-    TRANSITIONS,
     FeedbackEvent,
     Match,
     Stage,
+    SuggestionState,
     Target,
 )
 from matching.errors import Conflict, InvalidRequest, NotFound
@@ -65,9 +66,11 @@ FLASH_COOKIE = "maillage_flash"  # one message shown on the next page (post/redi
 SESSION_SECONDS = 8 * 3600
 A, G, H, P, N, M = Role.ADMIN, Role.AGENT, Role.HOLDER, Role.PARTNER, Role.ANALYST, Role.MEMBER
 
-# what a person may say happened to a suggestion from the pages
+# what a person may say happened to a suggestion from the pages: the one who asked (the subject
+# side: a holder, a partner, staff for them), and the answers of the one suggested
 ACTIONS: tuple[str, ...] = ("contacted", "accepted", "declined")
 ACTION_LABELS = {"contacted": "Contacté", "accepted": "Accepté", "declined": "Refusé"}
+ANSWERS: tuple[str, ...] = tuple(links.ANSWER_LABELS)
 SUGGESTIONS_PER_NEED = 5
 SECURITY_HEADERS = {
     "Content-Security-Policy": (
@@ -277,6 +280,7 @@ templates.env.globals.update(
     STAGE_LABELS=STAGE_LABELS,
     ACTIONS=ACTIONS,
     ACTION_LABELS=ACTION_LABELS,
+    ANSWER_LABELS=links.ANSWER_LABELS,
     STAGES=list(Stage),
     NEED_STATE_LABELS=overview.NEED_STATE_LABELS,
 )
@@ -347,47 +351,40 @@ def home(request: Request, rec: Rec) -> Response:
     context: dict[str, Any] = {"territory": rec.get_territory(t)}
     if who.role == M:
         context["needs"] = rec.need_for_member(t, who.subject or "", k=10)
+        access.served(who, rec, t, "need_for_member", who.subject or "", context["needs"])
     else:
         context["projects"] = overview.list_projects(rec, t, holder=who.subject if who.role == H else None)
         context["partners"] = overview.list_partners(rec, t) if who.role in (A, G, N) else []
     return render(request, "home.html", who, **context)
 
 
-def _states(rec: Recommender, t: str, question: str, subject_id: str) -> dict[str, str]:
-    """Latest state of each suggestion of one subject: candidate id -> event type."""
-    out: dict[str, str] = {}
-    for ev in rec.list_events(t, question=question, subject_id=subject_id, limit=1000):
-        out[ev.candidate_id] = ev.type
-    return out
+def _states(rec: Recommender, t: str, question: str, subject_id: str) -> dict[str, SuggestionState]:
+    """Where each suggestion of one subject stands, side by side: candidate id -> state."""
+    return {cand: state for (_, cand), state in rec.suggestions(t, question, subject_id=subject_id).items()}
 
 
-def _can_act(who: Principal, rec: Recommender, t: str, question: str, subject_id: str) -> bool:
-    probe = FeedbackEvent(
-        id="probe", question=question, subject_id=subject_id, candidate_id="probe", type="contacted", at=rec.clock.now()
-    )
-    try:
-        access.check_event(who, rec, t, probe)
-    except Forbidden:
-        return False
-    return True
+def _followed(states: dict[str, SuggestionState]) -> dict[str, SuggestionState]:
+    """The suggestions someone acted on (the service serving one is not following it)."""
+    return {cand: st for cand, st in states.items() if st.subject or st.candidate}
 
 
 @router.get("/projects/{project_id}")
 def project_page(request: Request, project_id: EntityId, rec: Rec, who: Viewer) -> HTMLResponse:
     t = who.territory_id
-    access.check_role(who, (A, G, H, N), "les pages projet sont réservées aux agents, porteurs et analystes")
-    access.check_project(who, rec, t, project_id)
-    project = rec.get_project(t, project_id)
+    project, full = access.read_project(who, rec, t, project_id)
+    if not full:  # the public view: what the project is and what it looks for, no suggestion
+        return render(request, "project.html", who, project=project, full=False, needs=[], routing=None, cards=set())
     needs = []
     for need in project.needs:
         if need.status != "open":
             needs.append({"need": need, "matches": [], "tracked": [], "states": {}, "contacts": {}, "can_act": False})
             continue
         matches = rec.member_for_need(t, need.id, k=SUGGESTIONS_PER_NEED)
+        access.served(who, rec, t, "member_for_need", need.id, matches)
         states = _states(rec, t, "member_for_need", need.id)
         shown = {m.id for m in matches}
         tracked = []
-        for cand, state in states.items():
+        for cand, state in _followed(states).items():
             if cand not in shown:
                 try:
                     tracked.append((cand, rec.get_member(t, cand).display_name, state))
@@ -395,7 +392,7 @@ def project_page(request: Request, project_id: EntityId, rec: Rec, who: Viewer) 
                     continue
         contacts = {}
         for mid in [m.id for m in matches] + [c for c, _, _ in tracked]:
-            email = access.visible_member(who, rec, t, rec.get_member(t, mid)).email
+            email = access.member_view(who, rec, t, rec.get_member(t, mid)).email
             if email:
                 contacts[mid] = email
         needs.append(
@@ -405,27 +402,29 @@ def project_page(request: Request, project_id: EntityId, rec: Rec, who: Viewer) 
                 "tracked": tracked,
                 "states": states,
                 "contacts": contacts,
-                "can_act": _can_act(who, rec, t, "member_for_need", need.id),
+                "can_act": access.may_report(who, rec, t, "member_for_need", need.id),
             }
         )
     routing = rec.route_project(t, project_id)
+    routed = [m for m in (routing["current"], routing["next"]) if m is not None]
+    access.served(who, rec, t, "offering_for_project", project_id, routed)
     off_states = _states(rec, t, "offering_for_project", project_id)
-    routed = {m.id for m in (routing["current"], routing["next"]) if m is not None}
-    off_tracked = [(cand, state) for cand, state in off_states.items() if cand not in routed]
-    cards = {card_id(project_id, m) for m in [*routed, *(c for c, _ in off_tracked)]}
+    off_tracked = [(cand, state) for cand, state in _followed(off_states).items() if cand not in {m.id for m in routed}]
+    cards = {card_id(project_id, m) for m in [*(m.id for m in routed), *(c for c, _ in off_tracked)]}
     for n in needs:
         cards |= {card_id(n["need"].id, m.id) for m in n["matches"]} | {card_id(n["need"].id, c) for c, _, _ in n["tracked"]}
     return render(
         request,
         "project.html",
         who,
+        full=True,
         cards=cards,
         project=project,
         needs=needs,
         routing=routing,
         off_states=off_states,
         off_tracked=off_tracked,
-        can_act_offerings=_can_act(who, rec, t, "offering_for_project", project_id),
+        can_act_offerings=access.may_report(who, rec, t, "offering_for_project", project_id),
     )
 
 
@@ -436,9 +435,13 @@ def partner_page(request: Request, partner_id: EntityId, rec: Rec, who: Viewer) 
     access.check_self(who, P, partner_id)
     partner = rec.get_partner(t, partner_id)
     digest = rec.partner_digest(t, partner_id, k=10)
+    access.served(who, rec, t, "project_for_partner", partner_id, digest["projects"])
     states = _states(rec, t, "project_for_partner", partner_id)
+    in_digest = {m.id for m in digest["projects"]}
     tracked = []
     for cand, state in states.items():
+        if cand in in_digest:
+            continue
         try:
             tracked.append((cand, rec.get_project(t, cand).title, state))
         except NotFound:
@@ -453,8 +456,7 @@ def partner_page(request: Request, partner_id: EntityId, rec: Rec, who: Viewer) 
         digest=digest,
         states=states,
         tracked=tracked,
-        can_act=_can_act(who, rec, t, "project_for_partner", partner_id),
-        project_links=who.role in (A, G, N),
+        can_act=access.may_report(who, rec, t, "project_for_partner", partner_id),
     )
 
 
@@ -468,7 +470,7 @@ def _search_context(who: Principal, rec: Recommender, text: str, target: Target 
     stage = Stage(stage_value) if stage_value else None
     targets = [tg for tg in TARGET_LABELS if tg in SEARCH_TARGETS.get(who.role, TARGET_LABELS)]
     target = target or targets[0]
-    access.check_search(who, target)
+    access.check_search(who, rec, who.territory_id, target)
     matches: list[Match] = []
     if text.strip():
         matches = rec.search_text(who.territory_id, text, target, stage=stage, k=8)
@@ -510,12 +512,15 @@ def search_results(request: Request, rec: Rec, who: Viewer, q: Annotated[SearchQ
 # -- actions ------------------------------------------------------------------------------------------
 
 
-def transition_message(state: str | None, wanted: str) -> str:
-    """Why ``wanted`` may not follow ``state``, in French, with what may be done instead."""
-    now = EVENT_LABELS[state] if state else "aucun suivi"
-    possible = [EVENT_LABELS[a] for a in ACTIONS if a in TRANSITIONS[state]]
+def transition_message(state: str | None, wanted: str, side: str = "subject") -> str:
+    """Why ``wanted`` may not follow ``state`` on a side of a suggestion, in French, with what may
+    be done instead."""
+    machine = SIDE_TRANSITIONS[side]
+    now = EVENT_LABELS[state] if state else ("aucun suivi" if side == "subject" else "aucune réponse")
+    offered = ACTIONS if side == "subject" else ANSWERS
+    possible = [EVENT_LABELS[a] for a in offered if a in machine[state]]
     msg = f"Impossible de marquer cette suggestion « {EVENT_LABELS[wanted]} » : elle est à l'état « {now} »."
-    if wanted == "accepted" and "contacted" in TRANSITIONS[state]:
+    if side == "subject" and wanted == "accepted" and "contacted" in machine[state]:
         return msg + " Marquez-la d'abord « contacté »."
     if not possible:
         return msg + " Elle est close : plus aucune action possible."
@@ -527,10 +532,10 @@ def post_event(
     request: Request,
     rec: Rec,
     who: Viewer,
-    question: Annotated[Literal["member_for_need", "offering_for_project", "project_for_partner"], Form()],
+    question: Annotated[Literal["member_for_need", "offering_for_project", "project_for_partner", "need_for_member"], Form()],
     subject_id: Annotated[str, Form(pattern=ID_PATTERN)],
     candidate_id: Annotated[str, Form(pattern=ID_PATTERN)],
-    type: Annotated[Literal["contacted", "accepted", "declined"], Form()],
+    type: Annotated[Literal["contacted", "accepted", "declined", "interested", "not_interested"], Form()],
     csrf: Annotated[str, Form(max_length=100)] = "",
     back: Annotated[str, Form(max_length=500)] = "/ui/",
     score: Annotated[float | None, Form(ge=0, le=1)] = None,
@@ -556,13 +561,58 @@ def post_event(
         ev = FeedbackEvent(**suggestion, score=score, breakdown=shown)
     except ValueError:  # a breakdown out of bounds: record the event without it
         ev = FeedbackEvent(**suggestion)
-    access.check_event(who, rec, t, ev)
+    report = access.event_report(who, rec, t, ev)
     back, card = _safe_back(back), card_id(subject_id, candidate_id)
-    state = _states(rec, t, question, subject_id).get(candidate_id)
-    if type not in TRANSITIONS[state]:
-        return _redirect(back, flash=("error", transition_message(state, type)), target=card)
+    state = _states(rec, t, question, subject_id).get(candidate_id, SuggestionState()).of(report.side)
+    if type not in SIDE_TRANSITIONS[report.side][state]:
+        return _redirect(back, flash=("error", transition_message(state, type, report.side)), target=card)
     try:
-        rec.record_events(t, [ev])
+        rec.record_events(t, [report])
     except InvalidRequest as exc:  # a concurrent change between the check and the write
         return _redirect(back, flash=("error", f"Action impossible : {exc}."), target=card)
     return _redirect(back, flash=("ok", f"Suggestion marquée « {EVENT_LABELS[type]} »."), target=card)
+
+
+# -- answering through a one-time link (no key: the signed link is the authority) -------------------
+
+
+def _answer_context(rec: Recommender, token: str) -> dict[str, Any]:
+    link = links.read_link(rec, token)
+    context: dict[str, Any] = {"link": link, "token": token, "answers": links.possible_answers(rec, link)}
+    if link.question == "member_for_need":
+        project = rec.get_project(link.territory_id, rec.project_of_need(link.territory_id, link.subject_id))
+        need = next(n for n in project.needs if n.id == link.subject_id)
+        context["about"] = f"{need.title} ({project.title})"
+        context["text"] = need.text
+    else:
+        context["about"] = link.subject_id
+    context["territory"] = rec.get_territory(link.territory_id)
+    return context
+
+
+@router.get("/answer/{token}")
+def answer_page(request: Request, token: Annotated[str, PathParam(max_length=1000)], rec: Rec) -> HTMLResponse:
+    try:
+        context = _answer_context(rec, token)
+    except (InvalidRequest, NotFound) as exc:
+        return render(request, "error.html", None, status=410, title="Lien de réponse", message=f"{exc}.")
+    return render(request, "answer.html", None, **context)
+
+
+@router.post("/answer/{token}")
+def answer_post(
+    request: Request,
+    token: Annotated[str, PathParam(max_length=1000)],
+    rec: Rec,
+    answer: Annotated[Literal["accepted", "interested", "not_interested", "declined"], Form()],
+) -> HTMLResponse:
+    if not _same_origin(request):
+        raise CsrfRefused
+    try:
+        link = links.answer(rec, token, answer)
+    except (InvalidRequest, NotFound) as exc:
+        return render(request, "error.html", None, status=410, title="Lien de réponse", message=f"{exc}.")
+    except Conflict:  # the same link sent twice at once: the first answer won
+        message = "Ce lien de réponse a déjà servi : votre réponse est enregistrée."
+        return render(request, "error.html", None, status=410, title="Lien de réponse", message=message)
+    return render(request, "answered.html", None, answer=answer, link=link)

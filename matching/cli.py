@@ -22,26 +22,29 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from matching import cli_french
 from matching.domain import INDEXED_KINDS, QUESTIONS, TARGETS, Match, Stage
 from matching.errors import IngestError, MaillageError
 from matching.settings import PACKAGE_DATA, Settings
 
-app = typer.Typer(
+app = cli_french.Typer(
     name="maillage",
     help="Maillage : mise en relation de compétences, projets et partenaires sur un territoire.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
-index_app = typer.Typer(help="Gérer l'index vectoriel (FAISS).", no_args_is_help=True)
-recommend_app = typer.Typer(help="Poser une des quatre questions, ou chercher un texte libre.", no_args_is_help=True)
+index_app = cli_french.Typer(help="Gérer l'index vectoriel (FAISS).", no_args_is_help=True)
+recommend_app = cli_french.Typer(help="Poser une des quatre questions, ou chercher un texte libre.", no_args_is_help=True)
 app.add_typer(index_app, name="index")
 app.add_typer(recommend_app, name="recommend")
-events_app = typer.Typer(help="Retours sur les suggestions (proposé, contacté, accepté, refusé…).", no_args_is_help=True)
-weights_app = typer.Typer(help="Poids du score : apprendre à partir des retours.", no_args_is_help=True)
+events_app = cli_french.Typer(help="Retours sur les suggestions (proposé, contacté, accepté, refusé…).", no_args_is_help=True)
+weights_app = cli_french.Typer(help="Poids du score : apprendre à partir des retours.", no_args_is_help=True)
 app.add_typer(events_app, name="events")
 app.add_typer(weights_app, name="weights")
-keys_app = typer.Typer(help="Clés d'API : chacune liée à un territoire et à un rôle.", no_args_is_help=True)
+keys_app = cli_french.Typer(help="Clés d'API : chacune liée à un territoire et à un rôle.", no_args_is_help=True)
 app.add_typer(keys_app, name="keys")
+
+cli_french.install()  # typer's own texts (usage line, --help, panels, types) in French
 
 out = Console()
 err = Console(stderr=True, soft_wrap=True)
@@ -135,7 +138,9 @@ def _demo_key() -> str:
 
 @app.command()
 def ingest(
-    file: Annotated[Path, typer.Argument(help="Fichier JSON (document de territoire ou liste), JSON Lines ou CSV.")],
+    file: Annotated[
+        Path, typer.Argument(metavar="FICHIER", help="Fichier JSON (document de territoire ou liste), JSON Lines ou CSV.")
+    ],
     kind: Annotated[
         str | None, typer.Option(help="Type des lignes : member, project, partner (déduit du nom de fichier sinon).")
     ] = None,
@@ -283,7 +288,7 @@ def rec_needs(
 
 @recommend_app.command("text")
 def rec_text(
-    text: Annotated[str, typer.Argument(help="Description libre.")],
+    text: Annotated[str, typer.Argument(metavar="TEXTE", help="Description libre.")],
     target: Annotated[str, typer.Option(help="Ce que l'on cherche : " + ", ".join(TARGETS) + ".")] = "members",
     stage: Annotated[Stage | None, typer.Option(help="Étape (offres et projets).")] = None,
     territory: TerritoryOpt = DEFAULT_TERRITORY,
@@ -336,23 +341,41 @@ def eval_(
 
 @events_app.command("import")
 def events_import(
-    file: Annotated[Path, typer.Argument(help='JSON (liste ou {"events": [...]}), JSON Lines ou CSV d\'événements.')],
+    file: Annotated[
+        Path, typer.Argument(metavar="FICHIER", help='JSON (liste ou {"events": [...]}), JSON Lines ou CSV d\'événements.')
+    ],
     territory: TerritoryOpt = DEFAULT_TERRITORY,
+    side: Annotated[
+        bool,
+        typer.Option(
+            "--side",
+            help="Lire le côté de chaque événement dans le fichier (champ side : subject, candidate ou service) : "
+            "pour l'administrateur qui reprend l'historique d'un autre outil. Sans cette option, tout est "
+            "enregistré du côté du demandeur (subject), comme le rapporterait un agent.",
+        ),
+    ] = False,
 ) -> None:
     """Importer des événements ; un événement invalide arrête tout (rien n'est écrit)."""
     from pydantic import ValidationError
 
-    from matching.domain import FeedbackEvent
+    from matching.domain import FeedbackEvent, RecordedEvent
+    from matching.ingest import read_rows
+    from matching.messages import message, where
 
+    model = RecordedEvent if side else FeedbackEvent
     try:
-        rows = _read_rows(file)
         events = []
-        for line, row in rows:
+        for line, row in read_rows(file):
+            if not side and isinstance(row, dict) and "side" in row:
+                raise _fail(
+                    f"{file.name}, ligne {line}, champ 'side' : le côté n'est lu dans le fichier qu'avec --side "
+                    "(sinon tout est enregistré du côté du demandeur)"
+                )
             try:
-                events.append(FeedbackEvent.model_validate(row))
+                events.append(model.model_validate(row))
             except ValidationError as exc:
                 e = exc.errors()[0]
-                raise _fail(f"{file.name}, ligne {line}, champ {'.'.join(map(str, e['loc'])) or '-'!r} : {e['msg']}") from None
+                raise _fail(f"{file.name}, ligne {line}, champ {where(e['loc']) or '-'!r} : {message(e)}") from None
     except IngestError as exc:
         raise _fail(str(exc)) from None
     rec = _recommender()
@@ -365,41 +388,29 @@ def events_import(
     out.print(f"{file.name} : {counts['recorded']} événement(s) enregistré(s), {counts['duplicates']} déjà connu(s)")
 
 
-def _read_rows(file: Path) -> list[tuple[int, dict]]:
-    """(line, object) pairs of a JSON, JSON Lines or CSV file."""
-    import csv
-    import io
+@events_app.command("link")
+def events_link(
+    subject: Annotated[str, typer.Option(help="Sujet de la suggestion (pour member_for_need : l'appel à compétences).")],
+    candidate: Annotated[str, typer.Option(help="La personne suggérée, qui répondra (pour member_for_need : le membre).")],
+    question: Annotated[str, typer.Option(help="Question : " + ", ".join(QUESTIONS) + ".")] = "member_for_need",
+    territory: TerritoryOpt = DEFAULT_TERRITORY,
+    base_url: Annotated[str, typer.Option(help="Adresse publique du service, devant le chemin du lien.")] = "",
+) -> None:
+    """Créer un lien de réponse à usage unique pour la personne suggérée (à mettre dans un message) :
+    elle y répond sans clé (J'accepte, Je suis intéressé·e, Pas pour moi), de son côté de la suggestion."""
+    from matching import links
 
-    from matching.ingest import _decode_array
-
+    if question not in QUESTIONS:
+        raise _fail(f"--question {question!r} : attendu une des questions {', '.join(QUESTIONS)}")
+    rec = _recommender(open_indexes=False)
     try:
-        text = file.read_text(encoding="utf-8-sig")
-    except (FileNotFoundError, UnicodeDecodeError) as exc:
-        raise IngestError(file.name, 0, "-", f"lecture impossible ({exc})") from None
-    if file.suffix.lower() == ".csv":
-        reader = csv.DictReader(io.StringIO(text))
-        rows = []
-        for row in reader:
-            data = {k: v for k, v in row.items() if k and v not in (None, "")}
-            if "breakdown" in data:
-                data["breakdown"] = json.loads(data["breakdown"])
-            rows.append((reader.line_num, data))
-        return rows
-    if file.suffix.lower() in (".jsonl", ".ndjson"):
-        rows = []
-        for no, line in enumerate(text.splitlines(), 1):
-            if line.strip():
-                try:
-                    rows.append((no, json.loads(line)))
-                except json.JSONDecodeError as exc:
-                    raise IngestError(file.name, no, "-", f"JSON invalide : {exc.msg}") from None
-        return rows
-    try:
-        start = text.index("[")
-        items, _ = _decode_array(text, start, json.JSONDecoder())
-    except (ValueError, json.JSONDecodeError) as exc:
-        raise IngestError(file.name, 1, "-", f"liste JSON d'événements attendue ({exc})") from None
-    return items
+        token, link = links.make_link(rec, territory, question, subject, candidate)
+    except MaillageError as exc:
+        raise _fail(str(exc)) from None
+    finally:
+        rec.close()
+    print(f"{base_url.rstrip('/')}/ui/answer/{token}")
+    err.print(f"Valable jusqu'au {link.expires_at:%d/%m/%Y} ; ne sert qu'une fois.")
 
 
 @weights_app.command("fit")
@@ -543,18 +554,26 @@ def keys_create(
     role: Annotated[str, typer.Option(help="admin, agent, holder, partner, analyst ou member.")],
     subject: Annotated[
         str | None,
-        typer.Option(help="Pour holder et member : l'identifiant du membre ; pour partner : celui du partenaire."),
+        typer.Option(
+            help="Pour holder : le porteur tel que ses projets le nomment (champ holder : un identifiant de membre "
+            "ou une organisation, « Association Pas à pas ») ; pour member : l'identifiant du membre ; pour "
+            "partner : celui du partenaire."
+        ),
     ] = None,
     label: Annotated[str, typer.Option(help="Note libre (à qui la clé a été donnée).")] = "",
+    force: Annotated[
+        bool, typer.Option("--force", help="Créer la clé même si le territoire ou le sujet n'existe pas (encore).")
+    ] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="N'imprimer que la clé (pour un script).")] = False,
 ) -> None:
-    """Créer une clé d'API. Elle n'est affichée qu'une fois : seule son empreinte est gardée."""
+    """Créer une clé d'API. Elle n'est affichée qu'une fois : seule son empreinte est gardée. Le territoire
+    et le sujet doivent exister (sinon --force)."""
     from matching import access
 
     if role not in set(access.Role):
         raise _fail(f"--role : {role!r} inconnu (admin, agent, holder, partner, analyst, member)")
     with _store() as store:
-        key, info = access.create_key(store, territory, role, subject, label)
+        key, info = access.create_key(store, territory, role, subject, label, force=force)
     if quiet:
         print(key)
         return
@@ -596,7 +615,9 @@ def keys_list(
 
 
 @keys_app.command("revoke")
-def keys_revoke(key_id: Annotated[str, typer.Argument(help="Identifiant de la clé (colonne « clé » de keys list).")]) -> None:
+def keys_revoke(
+    key_id: Annotated[str, typer.Argument(metavar="CLÉ", help="Identifiant de la clé (colonne « clé » de keys list).")],
+) -> None:
     """Révoquer une clé : elle est refusée dès la requête suivante."""
     from matching import access
 

@@ -22,7 +22,10 @@ Example:
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import operator
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import lru_cache
 from typing import Annotated, Literal
@@ -376,7 +379,7 @@ WEIGHTS_KEYS: tuple[str, ...] = (*QUESTIONS, FREE_TEXT)
 
 # -- feedback on suggestions ------------------------------------------------------------------
 
-EventType = Literal["shown", "contacted", "accepted", "declined", "no_answer", "completed"]
+EventType = Literal["shown", "contacted", "accepted", "declined", "no_answer", "completed", "interested", "not_interested"]
 
 EVENT_LABELS: dict[str, str] = {
     "shown": "proposé",
@@ -385,11 +388,24 @@ EVENT_LABELS: dict[str, str] = {
     "declined": "refusé",
     "no_answer": "sans réponse",
     "completed": "terminé",
+    "interested": "intéressé·e",
+    "not_interested": "pas intéressé·e",
 }
 
-# What may follow what on one suggestion (None: no event yet). A suggestion may be shown
-# again; a "no answer" may be followed by a new contact; an accepted engagement may still
-# be declined (withdrawal) or completed.
+# Every suggestion (question, subject, candidate) has two sides, and the service:
+# - ``subject``: the one who asked (the holder of the call for skills or of the project, the
+#   partner, the member asking for calls); staff (admin, agent) act for this side only;
+# - ``candidate``: the one suggested (the member, the offering's partner, the project's holder);
+# - ``service``: what the service itself records (``shown``, when it serves a suggestion).
+# The side is set by the service from the key that reports the event, never read from a body
+# (``matching.access.event_report``).
+Side = Literal["subject", "candidate", "service"]
+SIDES: tuple[str, ...] = ("subject", "candidate", "service")
+SIDE_LABELS: dict[str, str] = {"subject": "demandeur", "candidate": "personne suggérée", "service": "service"}
+
+# What may follow what on one side of a suggestion (None: nothing yet on that side).
+# The subject side: a suggestion may be shown again; a "no answer" may be followed by a new
+# contact; an accepted engagement may still be declined (withdrawal) or completed.
 TRANSITIONS: dict[str | None, frozenset[str]] = {
     None: frozenset({"shown", "contacted"}),
     "shown": frozenset({"shown", "contacted", "declined", "no_answer"}),
@@ -399,7 +415,103 @@ TRANSITIONS: dict[str | None, frozenset[str]] = {
     "declined": frozenset(),
     "completed": frozenset(),
 }
+# The candidate side: the answers of the one suggested. "accepted" is their consent (the
+# contact details show once both sides agreed); "declined" after it is a withdrawal; one may
+# come back after "not interested" or a withdrawal by saying "interested" again.
+CANDIDATE_TRANSITIONS: dict[str | None, frozenset[str]] = {
+    None: frozenset({"interested", "not_interested", "accepted", "declined"}),
+    "interested": frozenset({"accepted", "declined", "not_interested"}),
+    "not_interested": frozenset({"interested"}),
+    "accepted": frozenset({"declined"}),
+    "declined": frozenset({"interested"}),
+}
+# The service records that it served a suggestion, once (its event id is deterministic).
+SERVICE_TRANSITIONS: dict[str | None, frozenset[str]] = {None: frozenset({"shown"}), "shown": frozenset({"shown"})}
+SIDE_TRANSITIONS: dict[str, dict[str | None, frozenset[str]]] = {
+    "subject": TRANSITIONS,
+    "candidate": CANDIDATE_TRANSITIONS,
+    "service": SERVICE_TRANSITIONS,
+}
+SIDE_TYPES: dict[str, frozenset[str]] = {side: frozenset().union(*t.values()) for side, t in SIDE_TRANSITIONS.items()}
+
+# The subject side's states of a suggestion still under way (an offering's capacity counts them).
 PENDING_STATES = frozenset({"shown", "contacted", "accepted", "no_answer"})
+# Both sides agreed: the subject side accepted (or completed) and the candidate's latest answer is
+# "accepted". Contact details show then, and a call for skills counts the member as found.
+AGREED_SUBJECT = frozenset({"accepted", "completed"})
+AGREED_CANDIDATE = frozenset({"accepted"})
+# A refusal of the one suggested: the suggestion is closed for them.
+REFUSED_CANDIDATE = frozenset({"declined", "not_interested"})
+
+
+def agreed(subject_state: str | None, candidate_state: str | None) -> bool:
+    """Whether both sides of a suggestion agreed (given each side's latest event type)."""
+    return subject_state in AGREED_SUBJECT and candidate_state in AGREED_CANDIDATE
+
+
+@dataclass(frozen=True)
+class SuggestionState:
+    """Where one suggestion stands, side by side (from its events in time order).
+
+    Attributes:
+        subject: the latest event type of the subject side (None: none yet).
+        candidate: the latest answer of the candidate (None: none yet).
+        served_at: when the service first served it (its ``shown``), UTC naive.
+        first_at: its first event, of any side: when the suggestion came to exist.
+        last_at: the time of the latest event of each side.
+    """
+
+    subject: str | None = None
+    candidate: str | None = None
+    served_at: dt.datetime | None = None
+    first_at: dt.datetime | None = None
+    last_at: dict[str, dt.datetime] = field(default_factory=dict)
+
+    @classmethod
+    def replay(cls, history: Iterable[tuple[str, str, dt.datetime]]) -> SuggestionState:
+        """From ``(side, type, at)`` in time then insertion order."""
+        latest: dict[str, str] = {}
+        last_at: dict[str, dt.datetime] = {}
+        served_at = first_at = None
+        for side, type_, at in history:
+            latest[side] = type_
+            last_at[side] = at
+            first_at = first_at or at
+            if side == "service" and served_at is None:
+                served_at = at
+        return cls(latest.get("subject"), latest.get("candidate"), served_at, first_at, last_at)
+
+    def of(self, side: str) -> str | None:
+        """The state a side's state machine starts from: the subject side is at ``shown`` once the
+        service served the suggestion (until its own first event)."""
+        if side == "subject":
+            return self.subject_state
+        if side == "candidate":
+            return self.candidate
+        return "shown" if self.served_at is not None else None
+
+    @property
+    def subject_state(self) -> str | None:
+        return self.subject or ("shown" if self.served_at is not None else None)
+
+    @property
+    def agreed(self) -> bool:
+        return agreed(self.subject, self.candidate)
+
+    @property
+    def refused(self) -> bool:
+        """The one suggested said no (not interested, or withdrew)."""
+        return self.candidate in REFUSED_CANDIDATE
+
+
+def shown_event_id(question: str, subject_id: str, candidate_id: str) -> str:
+    """The id of the service's ``shown`` of a suggestion: the same each time it is served, so it is
+    recorded once (a hash when the ids are too long to spell out)."""
+    ident = f"shown:{question}:{subject_id}:{candidate_id}"
+    if len(ident) <= 128:
+        return ident
+    return "shown:" + hashlib.sha256(ident.encode("utf-8")).hexdigest()[:48]
+
 
 # Which entity kinds a question's subject and candidate are.
 QUESTION_KINDS: dict[str, tuple[str, str]] = {
@@ -429,3 +541,19 @@ class FeedbackEvent(_Model):
     def _aware(cls, value: dt.datetime) -> dt.datetime:
         # naive timestamps are taken as UTC so that every comparison is well defined
         return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+
+
+class RecordedEvent(FeedbackEvent):
+    """An event as stored: what was reported, and the side that reported it (set by the service)."""
+
+    side: Side = Field(default="subject", description="Côté qui a rapporté l'événement : subject, candidate ou service")
+
+
+@dataclass(frozen=True)
+class Report:
+    """An event about to be recorded: the side it is recorded for, and whether the suggestion must
+    have been served before a ``contacted`` (keys that are not staff: ``matching.access``)."""
+
+    event: FeedbackEvent
+    side: str = "subject"
+    served_first: bool = False

@@ -355,9 +355,9 @@ def simulate_exposure(
 ) -> dict[str, Any]:
     """Replay a month of requests "who could answer this call?" on the demo territory.
 
-    Each request (an open need drawn at random, seeded) shows the top ``k`` members; the
-    first one is contacted and does not answer (events recorded as the service would), so
-    the exposure policy sees the history build up. Returns exposure Gini and catalogue
+    Each request (an open need drawn at random, seeded) shows the top ``k`` members (the
+    service records its ``shown``); the first one is contacted and does not answer (events
+    recorded as the service would), so the exposure policy sees the history build up. Returns exposure Gini and catalogue
     coverage over the available members, and nDCG@k against the hidden truth.
     """
     import random
@@ -400,6 +400,7 @@ def simulate_exposure(
             for m in matches:
                 exposure[m.id] = exposure.get(m.id, 0) + 1
             ndcgs.append(ndcg_at_k([m.id for m in matches], set(truth["need_members"][need_id]), k))
+            rec.record_shown(territory, "member_for_need", need_id, matches, at=at)
             if matches:
                 top = matches[0]
                 suggestion = {"question": "member_for_need", "subject_id": need_id, "candidate_id": top.id}

@@ -29,16 +29,17 @@ from pydantic import BaseModel, ValidationError
 
 from matching.domain import Member, Partner, Project, Territory
 from matching.errors import IngestError
+from matching.messages import message, where
 
 EntityKind = Literal["member", "project", "partner", "territory"]
 MODELS: dict[str, type[BaseModel]] = {"member": Member, "project": Project, "partner": Partner, "territory": Territory}
 LIST_FIELDS = {"causes", "skill_tags", "days", "stages", "communes"}
-JSON_FIELDS = {"needs", "offerings", "eligibility"}
+JSON_FIELDS = {"needs", "offerings", "eligibility", "breakdown"}  # breakdown: of an event
 BOOL_FIELDS = {"consent", "remote_ok", "remote", "legal_structure"}
 TRUE_WORDS = {"true", "oui", "vrai", "1", "yes"}
 FALSE_WORDS = {"false", "non", "faux", "0", "no"}
 INT_FIELDS = {"max_engagements", "active_engagements", "headcount", "capacity"}
-NUMBER_FIELDS = INT_FIELDS | {"hours_per_week"}
+NUMBER_FIELDS = INT_FIELDS | {"hours_per_week", "score"}  # score: of an event
 PLURAL = {"members": "member", "projects": "project", "partners": "partner", "territories": "territory"}
 
 
@@ -75,8 +76,7 @@ def _validate(kind: str, data: Any, source: str, line: int) -> BaseModel:
         return MODELS[kind].model_validate(data)
     except ValidationError as exc:
         err = exc.errors()[0]
-        loc = ".".join(str(p) for p in err["loc"]) or "-"
-        raise IngestError(source, line, loc, err["msg"]) from None
+        raise IngestError(source, line, where(err["loc"]) or "-", message(err)) from None
 
 
 def _line_of(text: str, pos: int) -> int:
@@ -252,3 +252,40 @@ def read_file(path: str | Path, *, kind: str | None = None, territory: str | Non
     if suffix == ".json":
         return parse_json(text, source, kind=kind or _guess_kind(path), territory=territory)
     raise IngestError(source, 0, "-", f"format non reconnu {suffix!r} (.json, .jsonl, .csv)")
+
+
+def read_rows(path: str | Path) -> list[tuple[int, dict[str, Any]]]:
+    """(line, object) pairs of a JSON (a list, or ``{"events": [...]}``), JSON Lines or CSV file of
+    events, not validated yet; CSV cells are converted as for entities (``score`` a number,
+    ``breakdown`` JSON), with the line and field on error."""
+    path = Path(path)
+    source = path.name
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except (FileNotFoundError, UnicodeDecodeError) as exc:
+        raise IngestError(source, 0, "-", f"lecture impossible ({exc})") from None
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        reader = csv.DictReader(io.StringIO(text))
+        rows = []
+        for row in reader:
+            line = reader.line_num
+            if None in row:
+                raise IngestError(source, line, "-", "plus de cellules que de colonnes")
+            rows.append((line, {k: _csv_value(k, v, source, line) for k, v in row.items() if k and v not in (None, "")}))
+        return rows
+    if suffix in (".jsonl", ".ndjson"):
+        rows = []
+        for no, line_text in enumerate(text.splitlines(), 1):
+            if line_text.strip():
+                try:
+                    rows.append((no, json.loads(line_text)))
+                except json.JSONDecodeError as exc:
+                    raise IngestError(source, no, "-", f"JSON invalide : {exc.msg}") from None
+        return rows
+    try:
+        start = text.index("[")
+        items, _ = _decode_array(text, start, json.JSONDecoder())
+    except (ValueError, json.JSONDecodeError) as exc:
+        raise IngestError(source, 1, "-", f"liste JSON d'événements attendue ({exc})") from None
+    return items

@@ -26,7 +26,6 @@ if TYPE_CHECKING:
 # what a call for skills looks like from the territory's side
 NEED_STATES = ("open", "filled", "closed", "expired")
 NEED_STATE_LABELS = {"open": "ouvert", "filled": "pourvu", "closed": "fermé", "expired": "échéance passée"}
-FILLED_BY = frozenset({"accepted", "completed"})
 
 
 @dataclass(frozen=True)
@@ -36,7 +35,7 @@ class NeedLine:
     project_id: str
     project_title: str
     headcount: int
-    accepted: int
+    accepted: int  # members with whom both sides agreed (matching.domain.agreed)
     state: str  # one of NEED_STATES
 
 
@@ -117,9 +116,12 @@ def territory_overview(
 ) -> TerritoryOverview:
     """Open and filled calls for skills, exposure of members, projects per stage and per cause.
 
-    A call for skills is **filled** when as many members accepted it (latest event
-    ``accepted`` or ``completed``) as its headcount; **closed** when its holder closed it;
-    **expired** when its deadline passed while still open.
+    A call for skills is **filled** when both sides agreed with as many members as its
+    headcount: each member's latest answer (their side) is ``accepted`` and the holder's side
+    (the holder, or staff for them) accepted or completed it; **closed** when its holder closed
+    it; **expired** when its deadline passed while still open. Contacts are the holders' side
+    ``contacted`` events in the window; suggestions, the calls on which a member has any event
+    (served by the service included).
     """
     now = now or rec.clock.now()
     policy = rec.weights.exposure
@@ -132,10 +134,10 @@ def territory_overview(
         projects = [data for _, data, _ in queries.projects_overview(tx, territory_pk=tpk)]
         needs = queries.needs_overview(tx, territory_pk=tpk)
         n_partners = len(queries.partner_names(tx, territory_pk=tpk))
-        states = events.suggestion_states(tx, territory_pk=tpk, question="member_for_need")
+        states = events.suggestions(tx, territory_pk=tpk, question="member_for_need")
         contacts = events.contact_counts(tx, territory_pk=tpk, since=now - dt.timedelta(days=policy.window_days))
 
-    accepted = Counter(need for (need, _), state in states.items() if state in FILLED_BY)
+    accepted = Counter(need for (need, _), state in states.items() if state.agreed)
     today = now.date()
     lines = []
     for need_id, data, status, deadline, project_id, project_title in needs:

@@ -32,7 +32,7 @@ from matching import filters, fusion, retrieval, scoring
 from matching import text as textlib
 from matching.clock import Clock
 from matching.columns import ProjectColumns
-from matching.domain import PENDING_STATES, TARGET_KINDS, Match, Member, Need, Offering, Project, Stage
+from matching.domain import PENDING_STATES, REFUSED_CANDIDATE, TARGET_KINDS, Match, Member, Need, Offering, Project, Stage
 from matching.errors import InvalidRequest, NotFound
 from matching.readmodel import TerritoryReadModel
 from matching.retrieval import Pool
@@ -243,12 +243,15 @@ RANK_OF_KIND = {"member": _member_rank, "need": _need_rank, "project": _project_
 
 
 def full_offerings(tx: Tx, model: TerritoryReadModel, *, exclude_project: str | None = None) -> set[int]:
-    """Offerings whose pending suggestions (shown, contacted, accepted) reach their capacity."""
+    """Offerings whose pending suggestions reach their capacity: the project side's latest event
+    is shown (by staff), contacted, accepted or no answer, and the partner did not refuse it
+    (not interested, or withdrew); an offering the service only displayed is not pending."""
     pending = events.pending_per_candidate(
         tx,
         territory_pk=model.territory_pk,
         question="offering_for_project",
         states=PENDING_STATES,
+        refused=REFUSED_CANDIDATE,
         exclude_subject=exclude_project,
     )
     if not pending:

@@ -31,7 +31,20 @@ from embeddings.indexset import IndexSet
 from matching import privacy, questions, reports
 from matching import text as textlib
 from matching.clock import Clock, SystemClock
-from matching.domain import INDEXED_KINDS, FeedbackEvent, Match, Member, Partner, Project, Stage, Target, Territory
+from matching.domain import (
+    INDEXED_KINDS,
+    FeedbackEvent,
+    Match,
+    Member,
+    Partner,
+    Project,
+    RecordedEvent,
+    Report,
+    Stage,
+    SuggestionState,
+    Target,
+    Territory,
+)
 from matching.errors import InvalidRequest
 from matching.questions import Ask, Context, QuestionSpec
 from matching.readmodel import ReadModels
@@ -240,17 +253,25 @@ class Recommender:
     def delete_partner(self, territory_id: str, partner_id: str) -> None:
         self.write({}, lambda tx: tx.delete_partner(territory_id, partner_id))
 
-    def record_events(self, territory_id: str, evs: list[FeedbackEvent]) -> dict[str, int]:
+    def record_events(self, territory_id: str, evs: list[FeedbackEvent] | list[Report]) -> dict[str, int]:
         """Store events in one unit of work (all or nothing); idempotent by event id.
 
-        Events are applied in time order, so a batch may hold a whole story (shown,
-        contacted, accepted) of one suggestion.
+        Each is a ``Report`` (an event, its side, whether the suggestion must have been served
+        first: ``matching.access.event_report``) or a bare event, recorded on the subject side
+        (a ``RecordedEvent`` on its own side): what staff and the service's own tools report.
+        Events are applied in time order, so a batch may hold a whole story (shown, contacted,
+        accepted) of one suggestion. No event may be dated after now plus
+        ``settings.event_skew_seconds``.
         """
+        reports = [e if isinstance(e, Report) else Report(e, getattr(e, "side", "subject")) for e in evs]
+        not_after = self.clock.now() + dt.timedelta(seconds=self.settings.event_skew_seconds)
 
         def record(tx: Tx) -> dict[str, int]:
             counts = {"recorded": 0, "duplicates": 0}
-            for ev in sorted(evs, key=lambda e: e.at):
-                outcome = events.record_event(tx, territory_id=territory_id, ev=ev)
+            for r in sorted(reports, key=lambda r: r.event.at):
+                outcome = events.record_event(
+                    tx, territory_id=territory_id, ev=r.event, side=r.side, served_first=r.served_first, not_after=not_after
+                )
                 counts["recorded" if outcome == "recorded" else "duplicates"] += 1
             return counts
 
@@ -259,6 +280,23 @@ class Recommender:
             changes = tx.changes
         self.models.apply(changes)
         return counts
+
+    def record_shown(
+        self, territory_id: str, question: str, subject_id: str, matches: list[Match], *, at: dt.datetime | None = None
+    ) -> None:
+        """The service served these matches for ``subject_id``: a ``shown`` on the service's side for
+        each suggestion not served before, with its score and components (one statement)."""
+        if not matches:
+            return
+        with self.store.transaction() as tx:
+            events.record_shown(
+                tx,
+                territory_pk=self.models.territory_pk(tx, territory_id),
+                question=question,
+                subject_id=subject_id,
+                shown=[(m.id, m.score, m.breakdown) for m in matches],
+                at=at or self.clock.now(),
+            )
 
     # -- reads ------------------------------------------------------------------------------------
     def _read(self, fn: Callable[[Tx], T]) -> T:
@@ -281,8 +319,23 @@ class Recommender:
         """The id of the project a call for skills belongs to (NotFound if unknown)."""
         return self._read(lambda tx: tx.get_need(territory_id, need_id)[1])
 
-    def list_events(self, territory_id: str, **filters: Any) -> list[FeedbackEvent]:
+    def list_events(self, territory_id: str, **filters: Any) -> list[RecordedEvent]:
         return self._read(lambda tx: events.list_events(tx, territory_pk=tx.territory_pk(territory_id), **filters))
+
+    def suggestions(self, territory_id: str, question: str, **filters: Any) -> dict[tuple[str, str], SuggestionState]:
+        """Each side's state of the suggestions of a question: (subject, candidate) -> state."""
+        return self._read(
+            lambda tx: events.suggestions(tx, territory_pk=tx.territory_pk(territory_id), question=question, **filters)
+        )
+
+    def party(self, territory_id: str, kind: str, ident: str) -> str | None:
+        """Who speaks for an entity in a suggestion: a need's or a project's holder, an offering's
+        partner, a member or a partner themself (NotFound if the entity does not exist)."""
+        return self._read(lambda tx: queries.party(tx, territory_pk=tx.territory_pk(territory_id), kind=kind, ext_id=ident))
+
+    def holds_projects(self, territory_id: str, holder: str) -> list[str]:
+        """The ids of the projects whose ``holder`` is this value."""
+        return self._read(lambda tx: queries.projects_of(tx, territory_pk=tx.territory_pk(territory_id), holder=holder))
 
     # -- the questions --------------------------------------------------------------------------------
     def reload_weights(self) -> bool:

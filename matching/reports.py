@@ -49,45 +49,67 @@ def digest_html(digest: dict[str, Any]) -> str:
 def outcomes_frame(events: list[Any]) -> Any:
     """One row per closed suggestion of a question's events: its components when shown, and its label.
 
-    Label 1 = accepted or completed, 0 = declined or no answer; suggestions still pending
-    (shown, contacted) are left out. Columns: subject_id, candidate_id, the components, label.
+    The two sides count (``matching.domain``): label 1 when the subject side accepted or
+    completed it and the one suggested did not refuse; label 0 when the subject side declined
+    or got no answer, or when the one suggested said "not interested" or withdrew ("declined"
+    on their side). Suggestions still under way on both sides are left out. The components
+    are those of the latest event that carries them (the service's ``shown`` does). Columns:
+    subject_id, candidate_id, the components, label.
     """
     import pandas as pd
 
+    from matching.domain import AGREED_SUBJECT, REFUSED_CANDIDATE
+
     shown: dict[tuple[str, str], dict[str, float]] = {}
-    state: dict[tuple[str, str], str] = {}
+    state: dict[tuple[str, str], dict[str, str]] = {}
     for ev in events:
         key = (ev.subject_id, ev.candidate_id)
         if ev.breakdown:
             shown[key] = ev.breakdown
-        state[key] = ev.type
+        state.setdefault(key, {})[getattr(ev, "side", "subject")] = ev.type
     records = []
-    for key, last in state.items():
-        if key not in shown or last in ("shown", "contacted"):
+    for key, sides in state.items():
+        subject, candidate = sides.get("subject"), sides.get("candidate")
+        if key not in shown:
             continue
-        label = 1 if last in ("accepted", "completed") else 0
+        if subject in ("declined", "no_answer") or candidate in REFUSED_CANDIDATE:
+            label = 0
+        elif subject in AGREED_SUBJECT:
+            label = 1
+        else:
+            continue  # under way
         records.append({"subject_id": key[0], "candidate_id": key[1], **shown[key], "label": label})
     return pd.DataFrame.from_records(records, columns=None if records else ["subject_id", "candidate_id", "label"])
 
 
 def partner_digest(rec: Any, territory_id: str, partner_id: str, k: int = 10) -> dict[str, Any]:
     """The projects a partner should look at this week: stage served, eligible, within the
-    capacity of the offering, and never shown to this partner before."""
+    capacity of the offering, never followed (no event of the partner's side, or of staff for
+    it) and not served to this partner before this week (the digest read again within the week
+    shows the same projects)."""
+    import datetime as dt
+
     from matching.questions import full_offerings
     from matching.store import events
 
+    today = rec.clock.today()
+    week_start = dt.datetime.combine(today - dt.timedelta(days=today.weekday()), dt.time())
     with rec.store.read() as tx:
         tpk = tx.territory_pk(territory_id)
         partner = tx.get_partner(territory_id, partner_id)
-        states = events.suggestion_states(tx, territory_pk=tpk, question="project_for_partner")
+        states = events.suggestions(tx, territory_pk=tpk, question="project_for_partner", subject_id=partner_id)
         model = rec.models.of(tx, territory_id)
         full = full_offerings(tx, model) if rec.weights.exposure.partner_caps else set()
         full_ids = {model.catalogue(tx).offerings[pk][0].id for pk in full}
-    already = {candidate for (subject, candidate) in states if subject == partner_id}
+    already = {
+        candidate
+        for (_, candidate), st in states.items()
+        if st.subject or st.candidate or (st.served_at is not None and st.served_at < week_start)
+    }
     ranked = rec.project_for_partner(territory_id, partner_id, k=rec.settings.max_k)
     open_offerings = [o for o in partner.offerings if o.id not in full_ids]
     items = [m for m in ranked if m.id not in already][:k] if open_offerings else []
-    year, week, _ = rec.clock.today().isocalendar()
+    year, week, _ = today.isocalendar()
     return {
         "partner_id": partner.id,
         "partner": partner.name,

@@ -12,6 +12,9 @@
 | ``MAILLAGE_INDEX_THRESHOLD`` | ``20000`` | vectors past which ``auto`` turns approximate |
 | ``MAILLAGE_INDEX_NLIST`` / ``MAILLAGE_INDEX_NPROBE`` | from the size | IVF lists / lists visited per search |
 | ``MAILLAGE_MAX_BODY_BYTES`` | ``262144`` (256 KiB) | largest request body the service reads (API and web forms); more is a 413 |
+| ``MAILLAGE_EVENT_SKEW_SECONDS`` | ``300`` | how far after "now" an event may be dated (clocks differ a little) |
+| ``MAILLAGE_LINK_SECRET`` | generated into ``<data dir>/link-secret`` | key that signs the one-time answer links sent to members |
+| ``MAILLAGE_ANSWER_LINK_DAYS`` | ``14`` | how long an answer link stays valid |
 
 Two instances with different data dirs (and URLs) never touch each other's files.
 """
@@ -21,7 +24,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from embeddings.index import IndexPolicy
@@ -53,6 +56,14 @@ class Settings(BaseSettings):
         ge=1,
         description="Taille maximale d'un corps de requête en octets (API et formulaires) ; au-delà : 413",
     )
+
+    event_skew_seconds: int = Field(
+        default=300, ge=0, le=86_400, description="Un événement peut être daté jusqu'à ce nombre de secondes après maintenant"
+    )
+    link_secret: SecretStr | None = Field(
+        default=None, description="Clé de signature des liens de réponse (défaut : générée dans data_dir/link-secret)"
+    )
+    answer_link_days: int = Field(default=14, ge=1, le=365, description="Durée de validité d'un lien de réponse, en jours")
 
     @model_validator(mode="after")
     def _defaults(self) -> Settings:

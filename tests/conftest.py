@@ -102,11 +102,12 @@ def rec(settings, use_encoder) -> Iterator:
 
 @pytest.fixture
 def key_for(rec):
-    """``key_for(role, subject=None, territory="mini")`` -> headers carrying a new API key."""
+    """``key_for(role, subject=None, territory="mini", force=False)`` -> headers carrying a new API key
+    (``force``: for a territory or a subject that does not exist, as ``maillage keys create --force``)."""
     from matching import access
 
-    def make(role: str, subject: str | None = None, territory: str = "mini") -> dict[str, str]:
-        key, _ = access.create_key(rec.store, territory, role, subject)
+    def make(role: str, subject: str | None = None, territory: str = "mini", force: bool = False) -> dict[str, str]:
+        key, _ = access.create_key(rec.store, territory, role, subject, force=force)
         return {"X-API-Key": key}
 
     return make

@@ -117,14 +117,31 @@ class Store:
         """Add the columns that later versions introduced to a store created earlier."""
         from sqlalchemy import inspect, text
 
-        columns = {c["name"] for c in inspect(self.engine).get_columns("needs")}
-        if "deadline" not in columns:
+        def columns(table: str) -> dict[str, Any]:
+            return {c["name"]: c for c in inspect(self.engine).get_columns(table)}
+
+        if "deadline" not in columns("needs"):
             with self.engine.begin() as conn:
                 conn.execute(text("ALTER TABLE needs ADD COLUMN deadline DATE"))
             with Session(self.engine) as session:
                 for row in session.scalars(select(NeedRow)):
                     row.deadline = dt.date.fromisoformat(row.data["deadline"]) if row.data.get("deadline") else None
                 session.commit()
+        if "holder" not in columns("projects"):
+            with self.engine.begin() as conn:
+                conn.execute(text("ALTER TABLE projects ADD COLUMN holder VARCHAR(200)"))
+                conn.execute(text("CREATE INDEX IF NOT EXISTS ix_projects_holder ON projects (holder)"))
+            with Session(self.engine) as session:
+                for row in session.scalars(select(ProjectRow)):
+                    row.holder = row.data.get("holder")
+                session.commit()
+        if "side" not in columns("feedback_events"):
+            with self.engine.begin() as conn:
+                conn.execute(text("ALTER TABLE feedback_events ADD COLUMN side VARCHAR(16) NOT NULL DEFAULT 'subject'"))
+        subject = columns("api_keys")["subject"]["type"]
+        if self.engine.dialect.name != "sqlite" and getattr(subject, "length", 200) < 200:
+            with self.engine.begin() as conn:
+                conn.execute(text("ALTER TABLE api_keys ALTER COLUMN subject TYPE VARCHAR(200)"))
 
     @contextmanager
     def transaction(self) -> Iterator[Tx]:
@@ -382,6 +399,7 @@ class Tx:
         bulk = self._bulk(row)
         row.data = data
         row.stage = project.stage.value
+        row.holder = project.holder
         self._set_text("project", row, project.text())
         wanted = {n.id: n for n in project.needs}
         if bulk:  # a new project of a bulk write: no needs to remove, inserts wait for resolve()

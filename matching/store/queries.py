@@ -17,7 +17,7 @@ from sqlalchemy import bindparam, func, or_, select
 
 from matching.errors import NotFound
 from matching.store.core import Tx
-from matching.store.schema import ROW_OF_KIND, MemberRow, NeedRow, OfferingRow, PartnerRow, ProjectRow, TerritoryRow
+from matching.store.schema import KIND_LABEL, ROW_OF_KIND, MemberRow, NeedRow, OfferingRow, PartnerRow, ProjectRow, TerritoryRow
 
 _CHUNK = 500  # ids per "IN (...)" (SQLite limits bound parameters)
 
@@ -267,3 +267,29 @@ def ids_in(tx: Tx, *, kind: str, territory_pk: int, ext_ids: Iterable[str]) -> s
         stmt = select(cls.ext_id).where(cls.territory_pk == territory_pk, cls.ext_id.in_(wanted[start : start + _CHUNK]))
         found.update(tx.session.scalars(stmt))
     return found
+
+
+def party(tx: Tx, *, territory_pk: int, kind: str, ext_id: str) -> str | None:
+    """Who speaks for an entity in a suggestion: a need's project holder, a project's holder, an
+    offering's partner id, a member's or a partner's own id (NotFound if the entity does not exist)."""
+    if kind == "need":
+        stmt: Any = select(ProjectRow.holder).join(NeedRow, NeedRow.project_pk == ProjectRow.pk)
+        stmt = stmt.where(NeedRow.territory_pk == territory_pk, NeedRow.ext_id == ext_id)
+    elif kind == "project":
+        stmt = select(ProjectRow.holder).where(ProjectRow.territory_pk == territory_pk, ProjectRow.ext_id == ext_id)
+    elif kind == "offering":
+        stmt = select(PartnerRow.ext_id).join(OfferingRow, OfferingRow.partner_pk == PartnerRow.pk)
+        stmt = stmt.where(OfferingRow.territory_pk == territory_pk, OfferingRow.ext_id == ext_id)
+    else:
+        cls = PartnerRow if kind == "partner" else MemberRow
+        stmt = select(cls.ext_id).where(cls.territory_pk == territory_pk, cls.ext_id == ext_id)
+    row = tx.session.execute(stmt).first()
+    if row is None:
+        raise NotFound(KIND_LABEL[kind], ext_id)
+    return row[0]
+
+
+def projects_of(tx: Tx, *, territory_pk: int, holder: str) -> list[str]:
+    """The ids of a territory's projects whose ``holder`` is this value, in pk order."""
+    stmt = select(ProjectRow.ext_id).where(ProjectRow.territory_pk == territory_pk, ProjectRow.holder == holder)
+    return list(tx.session.scalars(stmt.order_by(ProjectRow.pk)))

@@ -57,6 +57,8 @@ class ProjectRow(_Entity, Base):
     __table_args__ = (UniqueConstraint("territory_pk", "ext_id"),)
     territory_pk: Mapped[int] = mapped_column(ForeignKey("territories.pk", ondelete="CASCADE"), index=True)
     stage: Mapped[str] = mapped_column(String(32), index=True)
+    # who carries it (free text: a member id or an organisation): keys and access rules look it up
+    holder: Mapped[str | None] = mapped_column(String(200), nullable=True, index=True)
     needs: Mapped[list[NeedRow]] = relationship(back_populates="project", cascade="all, delete-orphan")
 
 
@@ -105,7 +107,10 @@ class EventRow(Base):
     candidate_id: Mapped[str] = mapped_column(String(128))
     type: Mapped[str] = mapped_column(String(16))
     at: Mapped[dt.datetime] = mapped_column(DateTime)  # UTC, naive (portable across SQLite/PostgreSQL)
-    data: Mapped[dict[str, Any]] = mapped_column(JSON)
+    # who reported it: subject, candidate or service (matching.domain.SIDES); rows older than the
+    # column are the subject side's
+    side: Mapped[str] = mapped_column(String(16), default="subject", server_default="subject")
+    data: Mapped[dict[str, Any]] = mapped_column(JSON)  # the event as reported (without its side)
 
 
 class ApiKeyRow(Base):
@@ -117,7 +122,7 @@ class ApiKeyRow(Base):
     secret_hash: Mapped[str] = mapped_column(String(64), unique=True)
     territory_id: Mapped[str] = mapped_column(String(128), index=True)
     role: Mapped[str] = mapped_column(String(16))
-    subject: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    subject: Mapped[str | None] = mapped_column(String(200), nullable=True)  # a holder may be an organisation
     label: Mapped[str] = mapped_column(String(200), default="")
     created_at: Mapped[dt.datetime] = mapped_column(DateTime)
     revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)

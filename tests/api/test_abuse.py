@@ -473,3 +473,100 @@ def test_health_shows_counts_only_to_an_admin(client, key_for) -> None:
         assert r.json()["status"] == "ok"
     body = client.get("/health", headers=key_for("admin")).json()
     assert body["indexes"]["member"]["count"] == 8 and body["dim"] == 512
+
+
+# -- 7. consent, forged events, one access policy (findings 1, 2 and 7) -----------------------------
+
+EVENTS = "/territories/mini/events"
+
+
+def _now() -> str:
+    import datetime as dt
+
+    return dt.datetime.now(dt.UTC).isoformat()
+
+
+def _suggestion(i: str, type_: str, candidate: str, *, need: str = "p1-n1", at: str | None = None) -> dict:
+    return {
+        "id": i,
+        "question": "member_for_need",
+        "subject_id": need,
+        "candidate_id": candidate,
+        "type": type_,
+        "at": at or _now(),
+    }
+
+
+def _served(client, headers, need: str = "p1-n1", k: int = 2) -> list[str]:
+    """The members a key is shown for a call for skills (the service records what it served)."""
+    r = client.get(f"/territories/mini/needs/{need}/members", params={"k": k}, headers=headers)
+    assert r.status_code == 200, r.text
+    return [m["id"] for m in r.json()["matches"]]
+
+
+def test_a_holder_alone_cannot_reveal_a_member_email(client, key_for) -> None:
+    """Finding 1: the holder recorded "accepted" themself, and any member's e-mail showed."""
+    holder = key_for("holder", "m7")
+    served = _served(client, holder)
+    assert "m1" in served
+    for i, type_ in enumerate(("contacted", "accepted")):
+        r = client.post(EVENTS, json={"events": [_suggestion(f"h{i}", type_, "m1")]}, headers=holder)
+        assert r.status_code == 200, r.text
+    assert client.get("/territories/mini/members/m1", headers=holder).json()["email"] is None
+    # a member never suggested to this holder: not even a contact can be recorded
+    never = next(m for m in ("m3", "m6", "m2", "m8") if m not in served)
+    r = client.post(EVENTS, json={"events": [_suggestion("h9", "contacted", never)]}, headers=holder)
+    assert r.status_code == 422 and "proposé" in r.json()["detail"]
+    assert client.get(f"/territories/mini/members/{never}", headers=holder).json()["email"] is None
+
+
+def test_a_holder_cannot_hide_a_member_with_contacts_dated_in_the_future(client, key_for) -> None:
+    """Finding 2: two "contacted" dated 2999 on the holder's own calls put a member over the cap."""
+    admin = {}
+    target = _served(client, admin, need="p2-n1", k=3)[0]
+    holder = key_for("holder", "m7")
+    mine = {"id": "p9", "title": "Atelier cuisine", "holder": "m7", "needs": [{"id": "p9-n1", "title": "Jardinier"}]}
+    assert client.put("/territories/mini/projects/p9", json=mine, headers=holder).status_code == 200
+    for need in ("p1-n1", "p9-n1"):
+        _served(client, holder, need=need, k=8)
+    future = [_suggestion(f"f-{n}", "contacted", target, need=n, at="2999-01-01T00:00:00Z") for n in ("p1-n1", "p9-n1")]
+    r = client.post(EVENTS, json={"events": future}, headers=holder)
+    assert r.status_code == 422 and "futur" in r.json()["detail"]
+    assert target in _served(client, admin, need="p2-n1", k=3)
+    # dated now, on suggestions really served: recorded, and a later event is not refused
+    r = client.post(EVENTS, json={"events": [_suggestion("c1", "contacted", target)]}, headers=holder)
+    assert r.status_code == 200, r.text
+    r = client.post(EVENTS, json={"events": [_suggestion("c2", "declined", target)]}, headers=holder)
+    assert r.status_code == 200, r.text
+
+
+def test_an_event_is_not_dated_before_its_suggestion_existed(client, key_for) -> None:
+    holder = key_for("holder", "m7")
+    assert "m1" in _served(client, holder)
+    r = client.post(EVENTS, json={"events": [_suggestion("o1", "contacted", "m1", at="2020-01-01T00:00:00Z")]}, headers=holder)
+    assert r.status_code == 422 and "avant" in r.json()["detail"]
+
+
+def test_partner_and_member_keys_do_not_read_a_project_holder(client, key_for) -> None:
+    """Finding 7: partner and member keys read any project through the API, holder id included."""
+    assert client.get("/territories/mini/projects/p1").json()["holder"] == "m7"  # admin
+    for headers in (key_for("partner", "cowork"), key_for("member", "m1"), key_for("holder", "m3")):
+        r = client.get("/territories/mini/projects/p1", headers=headers)
+        assert r.status_code == 200 and r.json()["title"] == "Épicerie solidaire du centre"
+        assert r.json()["holder"] is None, headers
+
+
+def test_a_holder_key_for_a_subject_that_holds_nothing_reads_only_public_things(client, key_for) -> None:
+    """Finding 7: a holder key for a subject that does not exist read any member and searched all members."""
+    for subject in ("nobody-here", "m3"):  # unknown, and a member who holds no project
+        h = key_for("holder", subject, force=True)
+        r = client.get("/territories/mini/members/m1", headers=h)
+        assert r.status_code == 403 and "aucun projet" in r.json()["detail"], r.text
+        r = client.post("/territories/mini/search", json={"text": "comptabilité", "target": "members"}, headers=h)
+        assert r.status_code == 403 and "aucun projet" in r.json()["detail"]
+        assert client.get("/territories/mini/needs/p1-n1/members", headers=h).status_code == 403
+        # public things stay readable
+        assert client.get("/territories/mini", headers=h).status_code == 200
+        assert client.get("/territories/mini/partners/cowork", headers=h).status_code == 200
+        r = client.post("/territories/mini/search", json={"text": "comptabilité", "target": "needs"}, headers=h)
+        assert r.status_code == 200

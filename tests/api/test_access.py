@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 
 from matching import access
@@ -48,7 +50,7 @@ def test_keys_are_hashed_at_rest(rec) -> None:
     ],
 )
 def test_another_territory_does_not_exist_for_a_key(client, key_for, method, path) -> None:
-    other = key_for("admin", territory="autre")
+    other = key_for("admin", territory="autre", force=True)
     r = client.request(method, path, headers=other)
     assert r.status_code == 404 and "territoire" in r.json()["detail"]
     assert client.get("/territories/mini/members/m1").status_code == 200  # still there
@@ -59,13 +61,13 @@ def test_holder_sees_and_changes_only_their_projects(client, key_for) -> None:
     assert client.get("/territories/mini/projects/p1/offerings", headers=h).status_code == 200
     assert client.get("/territories/mini/projects/p1/routing", headers=h).status_code == 200
     assert client.get("/territories/mini/needs/p1-n1/members", headers=h).status_code == 200
-    for url in (
-        "/territories/mini/projects/p2/offerings",
-        "/territories/mini/needs/p2-n1/members",
-        "/territories/mini/projects/p2",
-    ):
+    for url in ("/territories/mini/projects/p2/offerings", "/territories/mini/needs/p2-n1/members"):
         r = client.get(url, headers=h)
         assert r.status_code == 403 and "n'est pas le vôtre" in r.json()["detail"], url
+    # another project: its public view only
+    assert client.get("/territories/mini/projects/p1", headers=h).json()["holder"] == "m7"
+    p2 = client.get("/territories/mini/projects/p2", headers=h)
+    assert p2.status_code == 200 and p2.json()["title"] == "Jardin partagé des Blagis" and p2.json()["holder"] is None
     assert client.delete("/territories/mini/projects/p2", headers=h).status_code == 403
     mine = {"id": "p9", "title": "Atelier vélo", "holder": "m7", "needs": [{"id": "p9-n1", "title": "Mécanicien vélo"}]}
     assert client.put("/territories/mini/projects/p9", json=mine, headers=h).status_code == 200
@@ -98,10 +100,15 @@ def test_partner_sees_only_its_organisation(client, key_for) -> None:
     banque = client.get("/territories/mini/partners/banque").json()
     assert client.put("/territories/mini/partners/banque", json=banque, headers=p).status_code == 403
     assert client.delete("/territories/mini/partners/cowork", headers=p).status_code == 403
-    ev = _event("e-p1", "shown", "2026-11-01T10:00:00", question="project_for_partner", subject_id="banque", candidate_id="p1")
+    served = [m["id"] for m in client.get("/territories/mini/partners/cowork/projects", headers=p).json()["matches"]]
+    ev = _event("e-p1", "contacted", _now(), question="project_for_partner", subject_id="banque", candidate_id=served[0])
     assert client.post("/territories/mini/events", json={"events": [ev]}, headers=p).status_code == 403
+    r = client.post("/territories/mini/events", json={"events": [ev | {"subject_id": "cowork", "type": "shown"}]}, headers=p)
+    assert r.status_code == 403 and "le service" in r.json()["detail"]  # `shown` is the service's own
     ev |= {"subject_id": "cowork"}
     assert client.post("/territories/mini/events", json={"events": [ev]}, headers=p).status_code == 200
+    got = client.get("/territories/mini/events", params={"question": "project_for_partner"}).json()
+    assert {(e["type"], e["side"]) for e in got} >= {("shown", "service"), ("contacted", "subject")}
 
 
 def test_analyst_reads_and_evaluates_without_contact_fields(client, key_for) -> None:
@@ -135,21 +142,80 @@ def test_member_acts_only_for_themself(client, key_for) -> None:
     assert client.put("/territories/mini", json={"id": "mini", "name": "X"}, headers=m).status_code == 403
 
 
-def test_holder_sees_a_contact_only_after_the_member_accepted(client, key_for) -> None:
+def _now() -> str:
+    return dt.datetime.now(dt.UTC).isoformat()
+
+
+def _say(client, headers, i: str, type_: str, **over) -> int:
+    """Post one event about (p1-n1, m1) dated now; the status code."""
+    return client.post(
+        "/territories/mini/events", json={"events": [_event(i, type_, _now(), **over)]}, headers=headers
+    ).status_code
+
+
+def _email(client, headers, member: str = "m1") -> str | None:
+    return client.get(f"/territories/mini/members/{member}", headers=headers).json()["email"]
+
+
+def test_holder_alone_cannot_reveal_a_contact(client, key_for) -> None:
+    h = key_for("holder", "m7")
+    assert "m1" in [m["id"] for m in client.get("/territories/mini/needs/p1-n1/members", headers=h).json()["matches"]]
+    assert _say(client, h, "e1", "contacted") == 200 and _say(client, h, "e2", "accepted") == 200
+    assert _email(client, h) is None
+    # the holder cannot speak for the member either
+    assert _say(client, h, "e3", "interested") == 422  # not an event of the holder's side
+    got = client.get("/territories/mini/events", params={"candidate_id": "m1"}).json()
+    assert [(e["type"], e["side"]) for e in got] == [("shown", "service"), ("contacted", "subject"), ("accepted", "subject")]
+
+
+def test_member_alone_does_not_reveal_to_a_holder_who_did_not_accept(client, key_for) -> None:
     h, m1 = key_for("holder", "m7"), key_for("member", "m1")
-    assert client.get("/territories/mini/members/m1", headers=h).json()["email"] is None
-    contacted = _event("e1", "contacted", "2026-11-01T10:00:00")
-    assert client.post("/territories/mini/events", json={"events": [contacted]}, headers=h).status_code == 200
-    assert client.get("/territories/mini/members/m1", headers=h).json()["email"] is None
-    # the member answers for themself; not for someone else
-    other = _event("e2", "accepted", "2026-11-02T10:00:00", candidate_id="m2")
-    assert client.post("/territories/mini/events", json={"events": [other]}, headers=m1).status_code == 403
-    accepted = _event("e3", "accepted", "2026-11-02T10:00:00")
-    assert client.post("/territories/mini/events", json={"events": [accepted]}, headers=m1).status_code == 200
-    assert client.get("/territories/mini/members/m1", headers=h).json()["email"] == "claire.b@example.org"
-    assert client.get("/territories/mini/members/m2", headers=h).json()["email"] is None
-    # another holder still does not see it
-    assert client.get("/territories/mini/members/m1", headers=key_for("holder", "m3")).json()["email"] is None
+    assert _say(client, m1, "e1", "accepted") == 200
+    assert _email(client, h) is None
+    # the member answers for themself only, never on the holder's side
+    assert _say(client, m1, "e2", "accepted", candidate_id="m2") == 403
+    assert _say(client, m1, "e3", "contacted") == 422
+
+
+def test_both_sides_agreed_reveal_the_contact_and_a_withdrawal_hides_it(client, key_for) -> None:
+    h, m1 = key_for("holder", "m7"), key_for("member", "m1")
+    client.get("/territories/mini/needs/p1-n1/members", headers=h)  # served to the holder
+    assert _say(client, m1, "a1", "interested") == 200
+    assert _say(client, h, "h1", "contacted") == 200 and _say(client, h, "h2", "accepted") == 200
+    assert _email(client, h) is None  # interested is not consent
+    assert _say(client, m1, "a2", "accepted") == 200
+    assert _email(client, h) == "claire.b@example.org"
+    assert _email(client, h, "m2") is None
+    other = {"id": "p9", "title": "Potager", "holder": "m3", "needs": [{"id": "p9-n1", "title": "Comptable"}]}
+    assert client.put("/territories/mini/projects/p9", json=other).status_code == 200
+    assert _email(client, key_for("holder", "m3")) is None  # another holder
+    # the member withdraws: hidden again
+    assert _say(client, m1, "a3", "declined") == 200
+    assert _email(client, h) is None
+
+
+def test_staff_cannot_give_a_members_consent(client, key_for) -> None:
+    """Staff report for the subject side only: their "accepted" is the holder's, never the member's."""
+    h = key_for("holder", "m7")
+    agent = key_for("agent")
+    assert _say(client, agent, "g1", "contacted") == 200 and _say(client, agent, "g2", "accepted") == 200
+    assert _say(client, agent, "g3", "interested") == 422
+    assert _email(client, h) is None
+
+
+def test_a_partner_sees_a_projects_holder_once_both_sides_agreed(client, key_for) -> None:
+    h, banque = key_for("holder", "m7"), key_for("partner", "banque")
+    offered = [m["id"] for m in client.get("/territories/mini/projects/p1/offerings", headers=h).json()["matches"]]
+    offer = next(o for o in offered if o.startswith("banque-"))
+    suggestion = {"question": "offering_for_project", "subject_id": "p1", "candidate_id": offer}
+    assert client.get("/territories/mini/projects/p1", headers=banque).json()["holder"] is None
+    assert _say(client, h, "o1", "contacted", **suggestion) == 200 and _say(client, h, "o2", "accepted", **suggestion) == 200
+    assert client.get("/territories/mini/projects/p1", headers=banque).json()["holder"] is None
+    # another partner cannot answer for banque's offering
+    assert _say(client, key_for("partner", "cowork"), "o3", "accepted", **suggestion) == 403
+    assert _say(client, banque, "o4", "accepted", **suggestion) == 200
+    assert client.get("/territories/mini/projects/p1", headers=banque).json()["holder"] == "m7"
+    assert client.get("/territories/mini/projects/p1", headers=key_for("partner", "cowork")).json()["holder"] is None
 
 
 def test_agent_does_everything_but_the_territory(client, key_for) -> None:

@@ -117,7 +117,7 @@ def test_project_and_partner_crud(client) -> None:
 
 
 def test_territory_upsert_and_isolation(client, key_for) -> None:
-    other = key_for("admin", territory="autre")
+    other = key_for("admin", territory="autre", force=True)  # the key comes first: it creates the territory
     assert client.put("/territories/autre", json={"id": "autre", "name": "Autre ville"}, headers=other).status_code == 200
     member = {"id": "m1", "display_name": "Autre A.", "skills": "comptable", "consent": True}
     assert client.put("/territories/autre/members/m1", json=member, headers=other).status_code == 200

@@ -52,8 +52,15 @@ def test_event_errors(client) -> None:
     assert r.status_code == 409 and "b1" in r.json()["detail"]
     assert post(client, ev("b2", "shown", cand="nobody")).status_code == 404
     assert post(client, ev("b3", "teleported")).status_code == 422
-    r = post(client, ev("b4", "contacted", days_ago=5))  # older than the last event of that suggestion
+    r = post(client, ev("b4", "contacted", days_ago=5))  # older than the suggestion's first event
+    assert r.status_code == 422 and "avant la suggestion" in r.json()["detail"]
+    assert (
+        post(client, ev("b5", "shown", cand="m2", days_ago=10), ev("b6", "contacted", cand="m2", days_ago=2)).status_code == 200
+    )
+    r = post(client, ev("b7", "declined", cand="m2", days_ago=5))  # older than the last event of that side
     assert r.status_code == 422 and "avant le dernier" in r.json()["detail"]
+    r = post(client, ev("b8", "no_answer", cand="m2", days_ago=-1))  # tomorrow
+    assert r.status_code == 422 and "futur" in r.json()["detail"]
     assert client.post("/territories/mini/events", json={"events": []}).status_code == 422
 
 
@@ -125,6 +132,7 @@ def test_export_and_anonymise_a_member(client, rec) -> None:
     post(client, ev("x1", "shown", days_ago=2), ev("x2", "declined", days_ago=1))
     body = client.get("/territories/mini/members/m1/export").json()
     assert body["member"]["display_name"] == "Claire B." and [e["id"] for e in body["events"]] == ["x1", "x2"]
+    assert [e["side"] for e in body["events"]] == ["subject", "subject"]  # what the export says of each event
     assert client.get("/territories/mini/members/zzz/export").status_code == 404
     text = rec.get_member("mini", "m1").text()
     rec.anonymise_member("mini", "m1")
@@ -136,3 +144,59 @@ def test_export_and_anonymise_a_member(client, rec) -> None:
     assert rec.encoder.cache.get_many(rec.encoder.model_id, [text_hash(text)]) == {}
     found = client.post("/territories/mini/search", json={"text": text, "target": "members", "k": 50}).json()["matches"]
     assert "m1" not in [m["id"] for m in found]
+
+
+def test_serving_a_key_that_acts_on_events_records_shown_in_one_statement(client, rec, key_for) -> None:
+    """The read path stays fast: one extra statement per question served, only for holder, partner
+    and member keys, and a suggestion served again is not recorded twice."""
+    from sqlalchemy import event
+
+    statements: list[str] = []
+
+    def count(conn, cursor, statement, parameters, context, executemany) -> None:
+        statements.append(statement)
+
+    url = "/territories/mini/needs/p1-n1/members"
+    agent, holder = key_for("agent"), key_for("holder", "m7")
+    for headers in (agent, holder):  # warm: read models, territory pk, weights
+        client.get(url, params={"k": 3}, headers=headers)
+    served = rec.list_events("mini", side="service")
+    assert {e.candidate_id for e in served} == {m["id"] for m in client.get(url, params={"k": 3}).json()["matches"]}
+    assert all(e.id.startswith("shown:member_for_need:p1-n1:") and e.breakdown for e in served)
+    event.listen(rec.store.engine, "before_cursor_execute", count)
+    try:
+        ran = {}
+        for name, headers in (("agent", agent), ("holder", holder), ("holder again", holder)):
+            statements.clear()
+            assert client.get(url, params={"k": 5}, headers=headers).status_code == 200
+            ran[name] = len(statements)
+    finally:
+        event.remove(rec.store.engine, "before_cursor_execute", count)
+    assert ran["holder"] == ran["agent"] + 1 == ran["holder again"], ran
+    assert len(rec.list_events("mini", side="service")) == 5  # the two new ones, once
+    assert [e for e in rec.list_events("mini") if e.side != "service"] == []
+
+
+def test_the_digest_read_again_this_week_shows_the_same_projects(client, rec, key_for, monkeypatch) -> None:
+    """Serving the digest records its shown: the same week it shows the same projects, the next
+    week they are no longer new; a project the partner followed leaves it at once."""
+    from matching.clock import FixedClock
+
+    labo = key_for("partner", "labo")
+    first = [p["id"] for p in client.get("/territories/mini/partners/labo/digest", headers=labo).json()["projects"]]
+    assert first == ["p2"]
+    assert [p["id"] for p in client.get("/territories/mini/partners/labo/digest", headers=labo).json()["projects"]] == first
+    assert [(e.type, e.side) for e in rec.list_events("mini")] == [("shown", "service")]
+    monkeypatch.setattr(rec, "clock", FixedClock(dt.datetime.now(dt.UTC) + dt.timedelta(days=7)))
+    assert client.get("/territories/mini/partners/labo/digest", headers=labo).json()["projects"] == []
+    monkeypatch.undo()
+    cowork = key_for("partner", "cowork")
+    projects = [p["id"] for p in client.get("/territories/mini/partners/cowork/digest", headers=cowork).json()["projects"]]
+    ev = {"id": "w1", "question": "project_for_partner", "subject_id": "cowork", "candidate_id": projects[0]}
+    assert post_as(client, cowork, ev | {"type": "contacted", "at": dt.datetime.now(dt.UTC).isoformat()}).status_code == 200
+    after = [p["id"] for p in client.get("/territories/mini/partners/cowork/digest", headers=cowork).json()["projects"]]
+    assert projects[0] not in after
+
+
+def post_as(client, headers, *events):
+    return client.post("/territories/mini/events", json={"events": list(events)}, headers=headers)

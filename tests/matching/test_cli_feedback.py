@@ -106,3 +106,52 @@ def test_weights_fit_writes_weights_and_metrics(tmp_path, use_encoder) -> None:
     assert body["used"] == "learned" and body["written"] == str(out)
     assert Weights.load(out).member_for_need["place"] == body["weights"]["place"] > 0.2
     assert json.loads(out.with_suffix(".metrics.json").read_text(encoding="utf-8"))["learned"]["auc"] > body["base"]["auc"]
+
+
+def test_events_import_reads_a_csv_score_as_a_number_and_the_side_only_with_side(tmp_path, use_encoder) -> None:
+    env = setup(tmp_path)
+    runner = CliRunner()
+    csv_path = tmp_path / "events.csv"
+    header = "id,question,subject_id,candidate_id,type,at,score\n"
+    csv_path.write_text(header + "e1,member_for_need,p1-n1,m1,shown,2026-11-02T10:00:00,0.61\n", encoding="utf-8")
+    result = runner.invoke(app, ["events", "import", str(csv_path), "-t", "mini"], env=env)
+    assert result.exit_code == 0, result.output
+    csv_path.write_text(header + "e2,member_for_need,p1-n1,m2,shown,2026-11-02T10:00:00,beaucoup\n", encoding="utf-8")
+    result = runner.invoke(app, ["events", "import", str(csv_path), "-t", "mini"], env=env)
+    text = " ".join(result.output.split())
+    assert result.exit_code == 2 and "ligne 2" in text and "'score'" in text and "un nombre est attendu" in text, text
+    # the side: the subject's unless an admin imports with --side, then the file's
+    sided = tmp_path / "sided.jsonl"
+    answer = {"id": "e3", "question": "member_for_need", "subject_id": "p1-n1", "candidate_id": "m1", "type": "accepted"}
+    sided.write_text(json.dumps(answer | {"at": "2026-11-03T10:00:00", "side": "candidate"}) + "\n", encoding="utf-8")
+    result = runner.invoke(app, ["events", "import", str(sided), "-t", "mini"], env=env)
+    text = " ".join(result.output.split())
+    assert result.exit_code == 2 and "--side" in text, text
+    result = runner.invoke(app, ["events", "import", str(sided), "-t", "mini", "--side"], env=env)
+    assert result.exit_code == 0, result.output
+    from matching.recommender import Recommender
+    from matching.settings import Settings
+
+    rec = Recommender(Settings(data_dir=tmp_path / "var"), encoder=use_encoder)
+    got = {e.id: (e.side, e.score) for e in rec.list_events("mini")}
+    rec.close()
+    assert got == {"e1": ("subject", 0.61), "e3": ("candidate", None)}
+
+
+def test_events_link_prints_a_one_time_answer_link(tmp_path, use_encoder) -> None:
+    from matching import links
+    from matching.recommender import Recommender
+    from matching.settings import Settings
+
+    env = setup(tmp_path)
+    args = ["events", "link", "--subject", "p1-n1", "--candidate", "m1", "-t", "mini", "--base-url", "https://maillage.example/"]
+    result = CliRunner().invoke(app, args, env=env)
+    assert result.exit_code == 0, result.output
+    url = result.stdout.strip()
+    assert url.startswith("https://maillage.example/ui/answer/")
+    rec = Recommender(Settings(data_dir=tmp_path / "var"), encoder=use_encoder)
+    link = links.read_link(rec, url.rsplit("/", 1)[1])
+    assert (link.question, link.subject_id, link.candidate_id) == ("member_for_need", "p1-n1", "m1")
+    rec.close()
+    missing = CliRunner().invoke(app, ["events", "link", "--subject", "p1-n1", "--candidate", "m404", "-t", "mini"], env=env)
+    assert missing.exit_code == 2 and "membre introuvable" in missing.output

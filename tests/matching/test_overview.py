@@ -5,11 +5,11 @@ from __future__ import annotations
 import datetime as dt
 
 from matching import overview
-from matching.domain import FeedbackEvent, Stage
+from matching.domain import FeedbackEvent, RecordedEvent, Stage
 
 
-def _ev(i: str, type_: str, at: dt.datetime, need: str = "p1-n1", member: str = "m1") -> FeedbackEvent:
-    return FeedbackEvent(id=i, question="member_for_need", subject_id=need, candidate_id=member, type=type_, at=at)
+def _ev(i: str, type_: str, at: dt.datetime, need: str = "p1-n1", member: str = "m1", side: str = "subject") -> FeedbackEvent:
+    return RecordedEvent(id=i, question="member_for_need", subject_id=need, candidate_id=member, type=type_, at=at, side=side)
 
 
 def test_overview_of_a_fresh_territory(rec) -> None:
@@ -40,8 +40,14 @@ def test_filled_needs_and_exposure_follow_the_events(rec) -> None:
             _ev("e3", "contacted", now - dt.timedelta(days=1), need="p2-n1"),
             _ev("e4", "contacted", now - dt.timedelta(days=60), need="p3-n1", member="m2"),  # outside the window
             _ev("e5", "shown", now - dt.timedelta(days=1), need="p3-n1", member="m3"),
+            _ev("e6", "accepted", now - dt.timedelta(days=3), need="p2-n1", member="m3", side="candidate"),
         ],
     )
+    # the holder's side accepted p1-n1, the member did not answer yet: not filled
+    ov = overview.territory_overview(rec, "mini", now=now)
+    assert ov.needs == {"open": 3, "filled": 0, "closed": 1, "expired": 0}
+    # the member accepted too: both sides agreed
+    rec.record_events("mini", [_ev("e7", "accepted", now - dt.timedelta(days=1), member="m1", side="candidate")])
     ov = overview.territory_overview(rec, "mini", now=now)
     assert ov.needs == {"open": 2, "filled": 1, "closed": 1, "expired": 0}
     filled = next(n for n in ov.need_lines if n.id == "p1-n1")
@@ -56,6 +62,7 @@ def test_filled_needs_and_exposure_follow_the_events(rec) -> None:
     assert (e.contacted, e.at_cap, e.member_cap, e.window_days) == (1, 1, 2, 30)
     assert e.most_asked[0].id == "m1" and e.most_asked[0].contacts == 2 and e.most_asked[0].suggestions == 2
     assert {m.id for m in e.most_asked} == {"m1", "m2", "m3"}
+    assert next(m for m in e.most_asked if m.id == "m3").contacts == 0  # a member's own answer is no contact
     assert 0.7 < e.gini_contacts <= 1 and 0 < e.gini_suggestions < e.gini_contacts
 
 

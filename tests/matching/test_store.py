@@ -131,18 +131,19 @@ def test_delete_reports_removed_vectors(store) -> None:
 
 
 def test_pending_per_candidate_counts_the_latest_state_of_each_suggestion(store) -> None:
-    """The SQL aggregation agrees with replaying the events (ties in time: insertion order)."""
+    """The SQL aggregation agrees with replaying the events side by side (ties in time: insertion
+    order): the subject side's latest state is pending and the candidate did not refuse."""
     import datetime as dt
     import random
 
-    from matching.domain import PENDING_STATES
+    from matching.domain import PENDING_STATES, REFUSED_CANDIDATE, SIDE_TYPES
 
     rnd = random.Random(5)
     start = dt.datetime(2025, 3, 1)
-    types = ["shown", "contacted", "accepted", "declined", "no_answer", "completed"]
     with store.transaction() as tx:  # rows as stored (record_event checks entities and transitions)
         tpk = tx.territory_pk("t")
-        for n in range(300):
+        for n in range(400):
+            side = rnd.choice(["subject", "subject", "candidate", "service"])
             tx.session.add(
                 EventRow(
                     ext_id=f"e{n}",
@@ -150,20 +151,84 @@ def test_pending_per_candidate_counts_the_latest_state_of_each_suggestion(store)
                     question=rnd.choice(["offering_for_project", "member_for_need"]),
                     subject_id=f"p{rnd.randrange(8)}",
                     candidate_id=f"o{rnd.randrange(5)}",
-                    type=rnd.choice(types),
+                    type=rnd.choice(sorted(SIDE_TYPES[side])),
+                    side=side,
                     at=start + dt.timedelta(hours=rnd.randrange(40)),  # many events share a time
                     data={},
                 )
             )
             tx.session.flush()
     with store.read() as tx:
-        states = events.suggestion_states(tx, territory_pk=tpk, question="offering_for_project")
+        found = events.suggestions(tx, territory_pk=tpk, question="offering_for_project")
         for exclude in (None, "p3"):
             expected: dict[str, int] = {}
-            for (subject, candidate), state in states.items():
-                if state in PENDING_STATES and subject != exclude:
+            for (subject, candidate), state in found.items():
+                if state.subject in PENDING_STATES and not state.refused and subject != exclude:
                     expected[candidate] = expected.get(candidate, 0) + 1
             got = events.pending_per_candidate(
-                tx, territory_pk=tpk, question="offering_for_project", states=PENDING_STATES, exclude_subject=exclude
+                tx,
+                territory_pk=tpk,
+                question="offering_for_project",
+                states=PENDING_STATES,
+                refused=REFUSED_CANDIDATE,
+                exclude_subject=exclude,
             )
             assert got == expected and expected
+        assert any(s.refused for s in found.values()) and any(s.served_at and not s.subject for s in found.values())
+
+
+def test_an_older_store_gets_the_new_columns(tmp_path) -> None:
+    """A store made before the sides of a suggestion and the projects' holder column is upgraded in
+    place on start: old events are the subject side's, the holder is read from the documents."""
+    import datetime as dt
+
+    from sqlalchemy import text
+
+    from matching import access
+    from matching.domain import FeedbackEvent
+
+    url = f"sqlite:///{tmp_path / 'old.sqlite'}"
+    s = Store(url)
+    with s.transaction() as tx:
+        tx.upsert_territory(Territory(id="t", name="T"))
+        tx.upsert_member("t", member())
+        tx.upsert_project(
+            "t", Project(id="p1", title="Épicerie", holder="Association Pas à pas", needs=[Need(id="n1", title="Compta")])
+        )
+        ev = FeedbackEvent(
+            id="e1", question="member_for_need", subject_id="n1", candidate_id="m1", type="contacted", at=dt.datetime(2026, 1, 1)
+        )
+        events.record_event(tx, territory_id="t", ev=ev)
+    with s.engine.begin() as conn:  # back to the older schema
+        conn.execute(text("DROP INDEX ix_projects_holder"))
+        conn.execute(text("ALTER TABLE projects DROP COLUMN holder"))
+        conn.execute(text("ALTER TABLE feedback_events DROP COLUMN side"))
+    s.dispose()
+    s = Store(url)
+    with s.read() as tx:
+        (old,) = events.list_events(tx, territory_pk=tx.territory_pk("t"))
+        assert (old.id, old.side) == ("e1", "subject")
+        assert queries.projects_of(tx, territory_pk=tx.territory_pk("t"), holder="Association Pas à pas") == ["p1"]
+    assert access.create_key(s, "t", "holder", "Association Pas à pas")[1].subject == "Association Pas à pas"
+    s.dispose()
+
+
+def test_postgresql_keys_take_a_longer_subject_after_the_upgrade() -> None:
+    """PostgreSQL enforces VARCHAR lengths: an older api_keys.subject (128) is widened to 200."""
+    from sqlalchemy import text
+
+    from matching import access
+    from tests.pg import fresh_database
+
+    url, drop = fresh_database()
+    try:
+        s = Store(url)
+        with s.engine.begin() as conn:
+            conn.execute(text("ALTER TABLE api_keys ALTER COLUMN subject TYPE VARCHAR(128)"))
+        s.dispose()
+        s = Store(url)
+        name = "Association " + "a" * 180
+        assert access.create_key(s, "t", "holder", name, force=True)[1].subject == name
+        s.dispose()
+    finally:
+        drop()

@@ -14,6 +14,7 @@ import signal
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
@@ -152,13 +153,36 @@ def test_holder_opens_a_project_and_marks_a_suggestion_accepted(browser, site) -
     expect(page.get_by_role("status")).to_contain_text("Suggestion marquée « accepté »")
     card = page.locator("#s-p1-n1-m1")
     expect(card.locator(".state")).to_have_text("accepté")
-    expect(card).to_contain_text("claire.b@example.org")  # the member accepted: the holder may now write
+    expect(card.locator(".answer")).to_have_text("réponse du membre : pas encore de réponse")
+    expect(card).not_to_contain_text("claire.b@example.org")  # the holder's side alone reveals nothing
+    # the member answers through the one-time link of a message sent to them
+    made = httpx.post(
+        site["base"] + "/territories/mini/answer-links",
+        json={"question": "member_for_need", "subject_id": "p1-n1", "candidate_id": "m1"},
+        headers={"X-API-Key": site["keys"]["agent"]},
+    )
+    assert made.status_code == 200, made.text
+    member = _page(browser)
+    member.goto(site["base"] + made.json()["path"])
+    expect(member.get_by_role("heading", level=1)).to_have_text("Votre réponse")
+    expect(member.locator("main")).to_contain_text("Quelqu'un pour tenir la trésorerie")
+    _accessible(member)
+    _shot(member, "reponse-membre")
+    member.get_by_role("button", name="J'accepte").click()
+    expect(member.get_by_role("status")).to_contain_text("Votre réponse « accepté » est enregistrée")
+    member.context.close()
+    page.reload()
+    card = page.locator("#s-p1-n1-m1")
+    expect(card.locator(".answer")).to_have_text("réponse du membre : accepté")
+    expect(card).to_contain_text("claire.b@example.org")  # both sides agreed: the holder may now write
     card.scroll_into_view_if_needed()
     _shot(page, "projet-accepte")
-    # another holder's project is refused with a French page
+    # another holder's project: its public view only (no suggestion, no button)
     response = page.goto(site["base"] + "/ui/projects/p2")
-    assert response is not None and response.status == 403
-    expect(page.get_by_role("heading", level=1)).to_have_text("Accès refusé")
+    assert response is not None and response.status == 200
+    expect(page.get_by_role("heading", level=1)).to_have_text("Jardin partagé des Blagis")
+    expect(page.locator("main")).not_to_contain_text("Membres suggérés")
+    expect(page.get_by_role("button", name=re.compile("Contacté"))).to_have_count(0)
     page.context.close()
 
 
@@ -186,11 +210,17 @@ def test_partner_sees_only_its_own_digest(browser, site) -> None:
     expect(page.locator("#h-digest + ol")).to_contain_text("Atelier de réparation")
     _accessible(page)
     _shot(page, "partenaire")
-    for url in ("/ui/partners/banque", "/ui/projects/p3", "/ui/overview"):
+    for url in ("/ui/partners/banque", "/ui/overview"):
         response = page.goto(site["base"] + url)
         assert response is not None and response.status == 403, url
         expect(page.get_by_role("heading", level=1)).to_have_text("Accès refusé")
         expect(page.locator("main")).not_to_contain_text("Banque solidaire")
+    # a suggested project: its public view, as the API gives it (no suggestion, no holder)
+    page.goto(site["base"] + "/ui/partners/cowork")
+    page.get_by_role("link", name="Atelier de réparation").first.click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Atelier de réparation")
+    expect(page.locator("main")).to_contain_text("Un site pour annoncer nos horaires")
+    expect(page.locator("main")).not_to_contain_text("Membres suggérés")
     page.goto(site["base"] + "/ui/partners/cowork")
     card = page.locator("#s-cowork-p3")
     card.get_by_role("button", name="Contacté : Atelier de réparation").click()

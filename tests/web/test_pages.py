@@ -136,6 +136,10 @@ def test_transition_messages() -> None:
     assert "Marquez-la d'abord « contacté »" in transition_message(None, "accepted")
     assert "Marquez-la d'abord" not in transition_message("accepted", "contacted")
     assert "plus aucune action possible" in transition_message("declined", "accepted")
+    # the side of the one suggested has its own answers
+    msg = transition_message("not_interested", "accepted", "candidate")
+    assert "« pas intéressé·e »" in msg and "Possible maintenant : « intéressé·e »" in msg
+    assert "aucune réponse" in transition_message(None, "completed", "candidate")
 
 
 def test_the_back_address_stays_on_these_pages(web, rec) -> None:
@@ -150,10 +154,15 @@ def test_partner_sees_only_its_digest_and_no_project_page(web, rec) -> None:
     assert web.get("/ui/").headers["location"] == "/ui/partners/cowork"
     page = web.get("/ui/partners/cowork")
     assert page.status_code == 200 and "Espace partagé" in T(page) and "Atelier de réparation" in T(page)
-    for url in ("/ui/partners/banque", "/ui/projects/p1", "/ui/overview"):
+    for url in ("/ui/partners/banque", "/ui/overview"):
         r = web.get(url)
         assert r.status_code == 403 and "Accès refusé" in T(r), url
         assert "Banque solidaire" not in T(r) and "Épicerie" not in T(r)
+    # a project: its public view, as through the API (no suggestion, no holder, no action)
+    r = web.get("/ui/projects/p1")
+    assert r.status_code == 200 and "Épicerie solidaire du centre" in T(r) and "Quelqu'un pour tenir la trésorerie" in T(r)
+    assert "Membres suggérés" not in T(r) and "Claire B." not in T(r) and "Porté par" not in T(r)
+    assert 'action="/ui/events"' not in T(r)
     r = web.get("/ui/search", params={"text": "comptable", "target": "members"})
     assert r.status_code == 403
     r = web.get("/ui/search", params={"text": "un bureau pour trois personnes"})
@@ -165,18 +174,37 @@ def test_partner_sees_only_its_digest_and_no_project_page(web, rec) -> None:
     assert web.post("/ui/events", data=ev, headers=SAME_ORIGIN).status_code == 303
 
 
-def test_holder_sees_only_their_projects_and_a_contact_only_once_accepted(web, rec) -> None:
+def test_holder_sees_only_their_projects_and_a_contact_only_once_both_agreed(web, rec) -> None:
     key = login(web, rec, "holder", "m7")
     home = web.get("/ui/")
     assert "Épicerie solidaire du centre" in T(home) and "Jardin partagé" not in T(home)
-    assert web.get("/ui/projects/p2").status_code == 403
+    other = web.get("/ui/projects/p2")  # another project: its public view only
+    assert other.status_code == 200 and "Conseils pour les plantations" in T(other) and "Membres suggérés" not in T(other)
     page = web.get("/ui/projects/p1")
     assert "Claire B." in T(page) and "claire.b@example.org" not in T(page)
     for type_ in ("contacted", "accepted"):
         web.post("/ui/events", data=_event_form(key, type=type_), headers=SAME_ORIGIN)
     page = web.get("/ui/projects/p1")
+    assert "claire.b@example.org" not in T(page)  # the holder's "accepted" is only their side
+    assert "réponse du membre : pas encore de réponse" in T(page)
+    m1, _ = access.create_key(rec.store, "mini", "member", "m1")
+    answer = {"id": "m1-yes", "question": "member_for_need", "subject_id": "p1-n1", "candidate_id": "m1", "type": "accepted"}
+    with TestClient(create_app(recommender=rec)) as api:
+        answer["at"] = rec.clock.now().isoformat()
+        assert api.post("/territories/mini/events", json={"events": [answer]}, headers={"X-API-Key": m1}).status_code == 200
+    page = web.get("/ui/projects/p1")
     assert "claire.b@example.org" in T(page) and "karim.d@example.org" not in T(page)
+    assert "réponse du membre : accepté" in T(page)
     assert web.get("/ui/overview").status_code == 403
+
+
+def test_the_holder_cannot_answer_for_the_member_from_the_pages(web, rec) -> None:
+    key = login(web, rec, "holder", "m7")
+    web.get("/ui/projects/p1")
+    r = web.post("/ui/events", data=_event_form(key, type="interested"), headers=SAME_ORIGIN)
+    assert r.status_code == 303  # refused with a message: not the holder's side
+    assert "Impossible de marquer cette suggestion « intéressé·e »" in T(web.get("/ui/projects/p1"))
+    assert [e.side for e in rec.list_events("mini")] == ["service"] * len(rec.list_events("mini"))
 
 
 def test_analyst_reads_without_contact_fields_or_actions(web, rec) -> None:
@@ -206,7 +234,8 @@ def test_member_sees_the_calls_that_fit_them(web, rec) -> None:
     login(web, rec, "member", "m1")
     home = web.get("/ui/")
     assert home.status_code == 200 and "Quelqu'un pour tenir la trésorerie" in T(home)
-    assert web.get("/ui/projects/p1").status_code == 403
+    project = web.get("/ui/projects/p1")  # the public view: no suggestion, no holder
+    assert project.status_code == 200 and "Membres suggérés" not in T(project) and "Porté par" not in T(project)
     assert web.get("/ui/search", params={"text": "x", "target": "members"}).status_code == 403
 
 
@@ -221,7 +250,7 @@ def test_search_results_fragment_and_bad_input(web, rec) -> None:
 
 
 def test_another_territory_is_not_there(web, rec) -> None:
-    key, _ = access.create_key(rec.store, "autre", "agent")
+    key, _ = access.create_key(rec.store, "autre", "agent", force=True)
     r = web.post("/ui/login", data={"key": key, "csrf": _login_token(web)}, headers=SAME_ORIGIN)
     assert r.status_code == 303
     r = web.get("/ui/projects/p1")
@@ -235,3 +264,46 @@ def test_a_revoked_key_ends_the_session(web, rec) -> None:
     r = web.get("/ui/overview")
     assert r.status_code == 303 and r.headers["location"] == "/ui/login"
     assert "Reconnectez-vous : clé d'API révoquée" in T(web.get("/ui/login"))
+
+
+def test_a_member_answers_through_a_one_time_link(web, rec, monkeypatch) -> None:
+    import datetime as dt
+
+    from matching.clock import FixedClock
+
+    admin, _ = access.create_key(rec.store, "mini", "agent")
+    suggestion = {"question": "member_for_need", "subject_id": "p1-n1", "candidate_id": "m1"}
+    with TestClient(create_app(recommender=rec)) as api:
+        made = api.post("/territories/mini/answer-links", json=suggestion, headers={"X-API-Key": admin})
+        assert made.status_code == 200, made.text
+        path = made.json()["path"]
+        holder, _ = access.create_key(rec.store, "mini", "holder", "m7")
+        assert api.post("/territories/mini/answer-links", json=suggestion, headers={"X-API-Key": holder}).status_code == 403
+    assert path.startswith("/ui/answer/")
+    page = web.get(path)  # no key: the signed link is the authority; opening it records nothing
+    assert page.status_code == 200 and "Quelqu'un pour tenir la trésorerie (Épicerie solidaire du centre)" in T(page)
+    assert "J'accepte" in T(page) and "Pas pour moi" in T(page) and rec.list_events("mini") == []
+    # a forged or damaged link, another site's form
+    assert "invalide" in T(web.get(path[:-3] + "abc"))
+    r = web.post(path, data={"answer": "accepted"}, headers={"origin": "https://evil.example"})
+    assert r.status_code == 403 and rec.list_events("mini") == []
+    r = web.post(path, data={"answer": "accepted"}, headers=SAME_ORIGIN)
+    assert r.status_code == 200 and "Votre réponse « accepté » est enregistrée" in T(r)
+    (ev,) = rec.list_events("mini")
+    assert (ev.type, ev.side, ev.candidate_id) == ("accepted", "candidate", "m1")
+    # once only
+    again = web.get(path)
+    assert again.status_code == 410 and "déjà servi" in T(again)
+    assert web.post(path, data={"answer": "declined"}, headers=SAME_ORIGIN).status_code == 410
+    # the holder's side accepts too: now the holder sees the e-mail
+    with TestClient(create_app(recommender=rec)) as api:
+        agent = {"X-API-Key": admin}
+        at = rec.clock.now().isoformat()
+        story = [{"id": f"g{i}", "type": t, "at": at, **suggestion} for i, t in enumerate(("contacted", "accepted"))]
+        assert api.post("/territories/mini/events", json={"events": story}, headers=agent).status_code == 200
+        assert api.get("/territories/mini/members/m1", headers={"X-API-Key": holder}).json()["email"] == "claire.b@example.org"
+        path = api.post("/territories/mini/answer-links", json=suggestion, headers=agent).json()["path"]
+    # a link expires
+    monkeypatch.setattr(rec, "clock", FixedClock(dt.datetime.now(dt.UTC) + dt.timedelta(days=15)))
+    expired = web.get(path)
+    assert expired.status_code == 410 and "expiré" in T(expired)
