@@ -13,7 +13,8 @@ Vectors come from the suite's cache (``<data dir>/suite/vectors.sqlite``; ``mail
 --suite`` fills it), sentence vectors too: the first run encodes what is missing (e5 over the
 sentences of the ESCO occupations: several minutes on 2 cores).
 
-    .venv/bin/python scripts/suite_variants.py [--data-dir var] [--part all|channels|fusion|sentences|routing|stage2|final]
+    .venv/bin/python scripts/suite_variants.py [--data-dir var] [--part all|channels|fusion|sentences|routing|stage2|final|costs]
+    .venv/bin/python scripts/suite_variants.py --part threads     # encoder thread counts, alone and two at once
 
 No relevance judgement builds any channel; the relations only score.
 """
@@ -207,11 +208,15 @@ def bm25(docs: list[str], queries: list[str]) -> np.ndarray:
     return np.stack([index.scores(q, ids) for q in queries]).astype(np.float32)
 
 
-def word_tfidf(docs: list[str], queries: list[str]) -> np.ndarray:
+def word_tfidf(docs: list[str], queries: list[str], targets: list[str] | None = None) -> np.ndarray:
+    """Cosine of word TF-IDF vectors (the product's stemmed tokens), fitted on the documents;
+    ``targets``: score against these texts instead of the documents."""
     from sklearn.feature_extraction.text import TfidfVectorizer
 
     vec = TfidfVectorizer(analyzer=T.lexical_tokens, sublinear_tf=True, lowercase=False)
     d = vec.fit_transform(docs)
+    if targets is not None:
+        d = vec.transform(targets)
     return (vec.transform(queries) @ d.T).toarray().astype(np.float32)
 
 
@@ -269,8 +274,10 @@ def fuse(b: Bench, parts: list[tuple[float, str | np.ndarray]], how: str = "z", 
 
 
 def top_k(s: np.ndarray, k: int) -> np.ndarray:
-    k = min(k, s.shape[1] - 1) if s.shape[1] > 1 else 1
-    return np.argpartition(-s, k - 1, axis=1)[:, :k] if k < s.shape[1] else np.argsort(-s, axis=1)[:, :k]
+    """Per row, the positions of the ``k`` highest scores (all of them if ``k`` ≥ the width)."""
+    if k >= s.shape[1]:
+        return np.tile(np.arange(s.shape[1]), (s.shape[0], 1))
+    return np.argpartition(-s, k - 1, axis=1)[:, :k]
 
 
 def neighbours(b: Bench, s: np.ndarray, top: int = 3, space: str = "use", soft: bool = False) -> np.ndarray:
@@ -498,9 +505,10 @@ def _product_e5(b: Bench, norm: str) -> np.ndarray:
     return product_linear(b, (0.55, 0.17, 0.0), lex_norm=norm, extra=[(0.5, lin)])
 
 
-def _with_neighbours(b: Bench, s: np.ndarray, wf: float, top: int, space: str) -> np.ndarray:
+def _with_neighbours(b: Bench, s: np.ndarray, wf: float, top: int, space: str, mask: np.ndarray | None = None) -> np.ndarray:
+    m = b.mask if mask is None else mask
     nb = neighbours(b, s, top, space)
-    return np.where(b.mask, s + wf * normalise(nb, b.mask, "z"), NEG)
+    return np.where(m, s + wf * normalise(nb, m, "z"), NEG)
 
 
 def part_sentences(L: Loader, R: Report) -> None:
@@ -583,15 +591,26 @@ def part_stage2(L: Loader, R: Report, n_values=(50, 100, 200)) -> None:
         )
 
 
-def config_scores(b: Bench, p: dict) -> np.ndarray:
-    """One configuration of the final family: z-scores over the candidates of USE and e5
-    cosines (whole texts), plus ``wd`` × the same on the documents' best sentence, plus
-    ``wl`` × a lexical channel, plus ``wf`` × neighbours (top 3, USE vectors)."""
+def config_scores(b: Bench, p: dict, mask: np.ndarray | None = None) -> np.ndarray:
+    """One configuration of the final family: z-scores over the candidates (or ``mask``) of
+    USE and e5 cosines (whole texts), plus ``wd`` × the same on the documents' best sentence,
+    plus ``wl`` × a lexical channel, plus ``wf`` × neighbours (top 3, USE vectors)."""
     parts = [(1.0, "use"), (1.0, "e5"), (p["wd"], "use_dmax"), (p["wd"], "e5_dmax")]
     if p["wl"]:
         parts.append((p["wl"], p["lex"]))
-    s = fuse(b, parts)
-    return _with_neighbours(b, s, p["wf"], 3, "use") if p["wf"] else s
+    s = fuse(b, parts, mask=mask)
+    return _with_neighbours(b, s, p["wf"], 3, "use", mask) if p["wf"] else s
+
+
+def service_pool(b: Bench, lexical: str, n: int = 200) -> np.ndarray:
+    """The service's candidate pool: dense (USE) top ``n`` ∪ lexical top ``n`` (score > 0)."""
+    pool = np.zeros_like(b.mask)
+    np.put_along_axis(pool, top_k(np.where(b.mask, b.chans["use"], NEG), n), True, axis=1)
+    lex = np.where(b.mask, b.chans[lexical], NEG)
+    top = top_k(lex, n)
+    lexical_pool = np.zeros_like(b.mask)
+    np.put_along_axis(lexical_pool, top, np.take_along_axis(lex, top, 1) > 0, axis=1)
+    return (pool | lexical_pool) & b.mask
 
 
 FINAL_GRID = [
@@ -631,7 +650,38 @@ def part_final(L: Loader, R: Report) -> dict:
         q = best | change
         if q != best:
             R(f"{describe(q)}", lambda b, q=q: config_scores(b, q))
+    print("\n# the chosen point as a service would compute it, and two further checks")
+    lex = best["lex"] if best["wl"] else "bm25"
+    R(
+        f"chosen point, z statistics over the service's pool (USE top 200 ∪ {lex} top 200)",
+        lambda b: config_scores(b, best, service_pool(b, lex)),
+    )
+    if best["wl"] and best["lex"] in ("word", "char"):
+        for b in L.benches.values():
+            _lexical_sentence_max(b, best["lex"])
+        q = best | {"lex": best["lex"] + "_dmax"}
+        R(
+            f"chosen point, {best['lex']} TF-IDF of the document's best sentence instead of the whole",
+            lambda b: config_scores(b, q),
+        )
     return best
+
+
+def _lexical_sentence_max(b: Bench, lex: str) -> None:
+    """``<lex>_dmax``: the lexical channel against each sentence of a document, best sentence."""
+    if f"{lex}_dmax" in b.chans:
+        return
+    ds, down = sentence_owners(b.task.docs)
+    sim = word_tfidf(b.task.docs, b.task.queries, ds) if lex == "word" else _char_on(b.task.docs, b.task.queries, ds)
+    b.chans[f"{lex}_dmax"] = reduce_by_owner(sim, down, len(b.task.docs), "max", axis=1)
+
+
+def _char_on(docs: list[str], queries: list[str], targets: list[str]) -> np.ndarray:
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    vec = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True)
+    vec.fit(docs)
+    return (vec.transform(queries) @ vec.transform(targets).T).toarray().astype(np.float32)
 
 
 # the point of FINAL_GRID chosen on half A (``--part final`` prints it first)
@@ -751,6 +801,44 @@ def latency(b: Bench, p: dict, use, e5, n: int = 50) -> None:
     )
 
 
+def throughput(model: str, threads: int) -> None:
+    """Child process of ``part_threads``: texts per second of one encoder at a thread count,
+    on 100 ESCO occupations (long) and 400 skill labels (short); prints one JSON line."""
+    from embeddings.encoder import E5SmallEncoder, UseMultilingualEncoder
+
+    suite = read_suite(DEFAULT_SUITE)
+    by_name = {spec.name: spec for spec in suite.benchmarks}
+    long_ = list(json.loads(line)["text"] for line in by_name["esco-fr"].paths["corpus"].open(encoding="utf-8"))[:100]
+    short = list(json.loads(line)["text"] for line in by_name["esco-fr-need2skills"].paths["corpus"].open(encoding="utf-8"))[:400]
+    enc = UseMultilingualEncoder(threads=threads) if model == "use" else E5SmallEncoder(threads=threads)
+    enc.encode(short[:8])
+    out = {"model": model, "threads": threads}
+    for name, texts in (("long", long_), ("short", short)):
+        t = time.perf_counter()
+        enc.encode(texts)
+        out[name] = round(len(texts) / (time.perf_counter() - t), 1)
+    print(json.dumps(out), flush=True)
+
+
+def part_threads() -> None:
+    """Encoder thread counts on this machine: each setting alone, then two processes at once
+    (another request, or another job, wanting the cores)."""
+    import subprocess
+
+    print(
+        f"\n# encoder threads (load average {os.getloadavg()[0]:.1f} at start); texts/s, long (ESCO occupations) / short (skill labels)"
+    )
+    print("| encoder | threads | alone | each of two processes at once |")
+    print("|---|---|---|---|")
+    cmd = [sys.executable, __file__, "--throughput"]
+    for model, threads in (("use", 1), ("use", 2), ("use", 4), ("e5", 1), ("e5", 2)):
+        alone = json.loads(subprocess.run([*cmd, model, str(threads)], capture_output=True, text=True, check=True).stdout)
+        procs = [subprocess.Popen([*cmd, model, str(threads)], stdout=subprocess.PIPE, text=True) for _ in range(2)]
+        pair = [json.loads(pr.communicate()[0]) for pr in procs]
+        both = " / ".join(f"{r['long']:.0f} / {r['short']:.0f}" for r in pair[:1])
+        print(f"| {model} | {threads} | {alone['long']:.0f} / {alone['short']:.0f} | {both} |", flush=True)
+
+
 # -- main ------------------------------------------------------------------------------------------------------
 
 
@@ -759,11 +847,18 @@ def main() -> None:
     parser.add_argument("--data-dir", type=Path, default=Path("var"), help="where the suite's vector cache lives")
     parser.add_argument(
         "--part",
-        choices=("all", "channels", "fusion", "sentences", "routing", "stage2", "final", "costs"),
+        choices=("all", "channels", "fusion", "sentences", "routing", "stage2", "final", "costs", "threads"),
         default="all",
     )
     parser.add_argument("--json", type=Path, default=None, help="also write every row as JSON here")
+    parser.add_argument("--throughput", nargs=2, metavar=("MODEL", "THREADS"), help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.throughput:
+        throughput(args.throughput[0], int(args.throughput[1]))
+        return
+    if args.part == "threads":
+        part_threads()
+        return
     t0 = time.perf_counter()
     L = Loader(args.data_dir)
     print(f"# loaded in {time.perf_counter() - t0:.0f} s", file=sys.stderr)
