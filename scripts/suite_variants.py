@@ -725,8 +725,10 @@ def part_costs(L: Loader, best: dict) -> None:
             f"| {rate['e5s']:.0f} ({rate.get('e5s cpu', float('nan')):.0f}) | {est:.0f} | {est_s:.0f} |",
             flush=True,
         )
-    print("\n| benchmark | documents | queries timed | USE query (ms) | e5 query (ms) | scoring (ms) | total per query (ms) |")
-    print("|---|---|---|---|---|---|---|")
+    print(
+        "\n| benchmark | documents | queries timed | USE query (ms) | e5 query (ms) | scoring (ms) | total per query (ms) | CPU per query (ms) |"
+    )
+    print("|---|---|---|---|---|---|---|---|")
     for name in MAIN:
         latency(L.benches[name], best, use, e5)
 
@@ -758,6 +760,7 @@ def latency(b: Bench, p: dict, use, e5, n: int = 50) -> None:
         index.upsert(range(len(t.docs)), t.docs)
         ids = list(range(len(t.docs)))
     t_use = t_e5 = t_score = 0.0
+    cpu0 = time.process_time()
     idx = list(range(min(n, len(t.queries))))
 
     def z(x: np.ndarray, cand: np.ndarray) -> np.ndarray:
@@ -794,9 +797,10 @@ def latency(b: Bench, p: dict, use, e5, n: int = 50) -> None:
         c3 = time.perf_counter()
         t_use, t_e5, t_score = t_use + c1 - c0, t_e5 + c2 - c1, t_score + c3 - c2
     k = len(idx)
+    cpu = (time.process_time() - cpu0) / k * 1000
     print(
         f"| {SHORT[t.name]} | {len(t.docs)} | {k} | {t_use / k * 1000:.1f} | {t_e5 / k * 1000:.1f} | {t_score / k * 1000:.1f} | "
-        f"{(t_use + t_e5 + t_score) / k * 1000:.1f} |",
+        f"{(t_use + t_e5 + t_score) / k * 1000:.1f} | {cpu:.1f} |",
         flush=True,
     )
 
@@ -812,11 +816,12 @@ def throughput(model: str, threads: int) -> None:
     short = list(json.loads(line)["text"] for line in by_name["esco-fr-need2skills"].paths["corpus"].open(encoding="utf-8"))[:400]
     enc = UseMultilingualEncoder(threads=threads) if model == "use" else E5SmallEncoder(threads=threads)
     enc.encode(short[:8])
-    out = {"model": model, "threads": threads}
+    out = {"model": model, "threads": threads, "load": round(os.getloadavg()[0], 1)}
     for name, texts in (("long", long_), ("short", short)):
-        t = time.perf_counter()
+        t, cpu = time.perf_counter(), time.process_time()
         enc.encode(texts)
         out[name] = round(len(texts) / (time.perf_counter() - t), 1)
+        out[name + "_cpu"] = round(len(texts) / (time.process_time() - cpu), 1)
     print(json.dumps(out), flush=True)
 
 
@@ -828,15 +833,20 @@ def part_threads() -> None:
     print(
         f"\n# encoder threads (load average {os.getloadavg()[0]:.1f} at start); texts/s, long (ESCO occupations) / short (skill labels)"
     )
-    print("| encoder | threads | alone | each of two processes at once |")
-    print("|---|---|---|---|")
+    print("texts per second of wall time; in brackets, per second of the process's CPU time (all its threads)")
+    print("| encoder | threads | alone | each of two processes at once | load average |")
+    print("|---|---|---|---|---|")
     cmd = [sys.executable, __file__, "--throughput"]
     for model, threads in (("use", 1), ("use", 2), ("use", 4), ("e5", 1), ("e5", 2)):
         alone = json.loads(subprocess.run([*cmd, model, str(threads)], capture_output=True, text=True, check=True).stdout)
         procs = [subprocess.Popen([*cmd, model, str(threads)], stdout=subprocess.PIPE, text=True) for _ in range(2)]
         pair = [json.loads(pr.communicate()[0]) for pr in procs]
-        both = " / ".join(f"{r['long']:.0f} / {r['short']:.0f}" for r in pair[:1])
-        print(f"| {model} | {threads} | {alone['long']:.0f} / {alone['short']:.0f} | {both} |", flush=True)
+        both = f"{np.mean([r['long'] for r in pair]):.0f} / {np.mean([r['short'] for r in pair]):.0f}"
+        print(
+            f"| {model} | {threads} | {alone['long']:.0f} / {alone['short']:.0f} "
+            f"({alone['long_cpu']:.0f} / {alone['short_cpu']:.0f}) | {both} | {alone['load']} |",
+            flush=True,
+        )
 
 
 # -- main ------------------------------------------------------------------------------------------------------
