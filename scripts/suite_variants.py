@@ -587,7 +587,8 @@ def part_stage2(L: Loader, R: Report, n_values=(50, 100, 200)) -> None:
         row = R(f"second stage: top {n} of the first stage re-ranked with e5", make)
         row["docs_reaching_a_pool"] = dict(reached)
         print(
-            "    documents that reach a pool (e5 encodes these only): " + ", ".join(f"{SHORT[k]} {v}" for k, v in reached.items())
+            f"    top {n}: documents that reach a pool (e5 encodes these only): "
+            + ", ".join(f"{SHORT[k]} {v}" for k, v in reached.items())
         )
 
 
