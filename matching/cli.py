@@ -315,13 +315,41 @@ def eval_(
     adapt: Annotated[
         bool, typer.Option(help="Entraîner d'abord l'adaptateur des requêtes sur le corpus (comme index adapt).")
     ] = False,
+    suite: Annotated[
+        bool,
+        typer.Option(
+            "--suite",
+            help="Toute la suite de bancs d'essai (FICHIER, sinon celle fournie : data/bench/suite.json), "
+            "le service et les références simples (USE, e5, TF-IDF, fusion z) dans le même passage.",
+        ),
+    ] = False,
+    suite_file: Annotated[
+        Path | None, typer.Argument(metavar="[FICHIER]", help="Fichier de suite JSON (avec --suite).", show_default=False)
+    ] = None,
 ) -> None:
     """Mesurer le classement du service sur un banc d'essai (JSON sur la sortie standard, progression sur stderr)."""
     from matching.evaluation import BenchmarkError, run_benchmark, run_demo_evaluation
     from matching.scoring import Weights
 
+    if suite or suite_file is not None:
+        if not suite:
+            raise _fail(f"{suite_file} : un fichier de suite se donne après --suite")
+        if demo or corpus is not None or queries is not None or adapt or limit:
+            raise _fail("--suite ne se combine ni avec --demo, ni avec --corpus/--queries, --adapt ou --limit")
+        if k != 10:
+            raise _fail('avec --suite, k se règle dans le fichier de suite (champ "k")')
+        from matching.suite import DEFAULT_SUITE, run_suite
+
+        overrides = dict(_State.overrides) | ({"encoder": encoder} if encoder else {})
+        try:
+            w = Weights.load(weights) if weights else None
+            result = run_suite(suite_file or DEFAULT_SUITE, settings=Settings(**overrides), weights=w, progress=True)
+        except (BenchmarkError, MaillageError, OSError, ValueError) as exc:
+            raise _fail(str(exc)) from None
+        print(json.dumps(result, ensure_ascii=False))
+        return
     if demo == (corpus is not None or queries is not None) or (not demo and (corpus is None or queries is None)):
-        raise _fail("donnez soit --demo, soit --corpus et --queries")
+        raise _fail("donnez soit --demo, soit --corpus et --queries, soit --suite [FICHIER]")
 
     overrides = dict(_State.overrides)
     if encoder:

@@ -26,6 +26,13 @@ def use_encoder():
 
 
 @pytest.fixture(scope="session")
+def e5_encoder():
+    from embeddings.encoder import E5SmallEncoder
+
+    return E5SmallEncoder()
+
+
+@pytest.fixture(scope="session")
 def minilm_encoder():
     from embeddings.encoder import SentenceTransformerEncoder
 

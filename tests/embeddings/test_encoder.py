@@ -8,7 +8,7 @@ import pytest
 from embeddings.encoder import Encoder, EncoderError, build_encoder
 
 
-@pytest.fixture(params=["use", "minilm"])
+@pytest.fixture(params=["use", "minilm", "e5"])
 def encoder(request) -> Encoder:
     return request.getfixturevalue(f"{request.param}_encoder")
 
@@ -49,3 +49,39 @@ def test_build_encoder_aliases(use_encoder) -> None:
 def test_unknown_model_is_a_clear_error() -> None:
     with pytest.raises(EncoderError, match="introuvable"):
         build_encoder("st:/nonexistent/model/path")
+
+
+def test_e5_prefixes_queries_and_passages(e5_encoder) -> None:
+    """e5 reads "query: " and "passage: " differently: the same text gives two vectors."""
+    text = ["tenir la trésorerie d'une association"]
+    q, d = e5_encoder.encode(text, kind="query"), e5_encoder.encode(text, kind="document")
+    assert q.shape == d.shape == (1, 384) and q.dtype == d.dtype == np.float32
+    np.testing.assert_allclose(np.linalg.norm(np.vstack([q, d]), axis=1), 1.0, atol=1e-5)
+    assert 0.8 < float(q[0] @ d[0]) < 0.999  # close, not equal
+    assert e5_encoder.asymmetric  # CachedEncoder keeps query vectors apart
+    # a batch gives the same vectors as one text at a time
+    batch = e5_encoder.encode(["bonjour", *text], kind="query")
+    np.testing.assert_allclose(batch[1], q[0], atol=1e-5)
+
+
+def test_e5_understands_french(e5_encoder) -> None:
+    q = e5_encoder.encode(["quelqu'un pour tenir la trésorerie"], kind="query")[0]
+    compta, jardin = e5_encoder.encode(["comptable à la retraite", "je cultive un potager en permaculture"])
+    assert q @ compta > q @ jardin
+
+
+def test_e5_threads_do_not_change_vectors(e5_encoder) -> None:
+    texts = ["réparer des vélos", "animer un atelier couture pour les enfants du quartier"]
+    before = e5_encoder.encode(texts)
+    threads = e5_encoder.threads
+    try:
+        e5_encoder.threads = 1
+        np.testing.assert_allclose(e5_encoder.encode(texts), before, atol=1e-5)
+    finally:
+        e5_encoder.threads = threads
+
+
+def test_build_encoder_e5(e5_encoder) -> None:
+    for name in ("e5-small", "e5", "multilingual-e5-small"):
+        enc = build_encoder(name)
+        assert enc.model_id == e5_encoder.model_id == "multilingual-e5-small-q4" and enc.dim == 384
