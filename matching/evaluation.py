@@ -22,7 +22,7 @@ import hashlib
 import json
 import math
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -82,8 +82,9 @@ class Query:
     relevant: frozenset[str]
 
 
-def _read_jsonl(path: Path, required: dict[str, type]) -> list[dict[str, Any]]:
-    rows = []
+def jsonl_objects(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
+    """(line number, object) of each non-empty line of a UTF-8 JSON Lines file; French errors
+    name the file and the line."""
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
     except FileNotFoundError:
@@ -99,6 +100,12 @@ def _read_jsonl(path: Path, required: dict[str, type]) -> list[dict[str, Any]]:
             raise BenchmarkError(f"{path.name}, ligne {no} : JSON invalide ({exc.msg})") from None
         if not isinstance(row, dict):
             raise BenchmarkError(f"{path.name}, ligne {no} : un objet JSON est attendu")
+        yield no, row
+
+
+def _read_jsonl(path: Path, required: dict[str, type]) -> list[dict[str, Any]]:
+    rows = []
+    for no, row in jsonl_objects(path):
         for name, typ in required.items():
             if name not in row:
                 raise BenchmarkError(f"{path.name}, ligne {no}, champ {name!r} : manquant")

@@ -61,7 +61,7 @@ from typing import Any
 
 import numpy as np
 
-from matching.evaluation import BenchmarkError, read_corpus, read_queries
+from matching.evaluation import BenchmarkError, jsonl_objects, read_corpus, read_queries
 
 DEFAULT_SUITE = Path(__file__).resolve().parent.parent / "data" / "bench" / "suite.json"
 SUITE_TERRITORY = "eval"
@@ -312,15 +312,7 @@ def read_routing(path: Path, offerings: dict[str, set[str]]) -> list[RoutingLine
 
     lines: list[RoutingLine] = []
     seen: set[str] = set()
-    for no, raw in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-        if not raw.strip():
-            continue
-        try:
-            row = json.loads(raw)
-        except json.JSONDecodeError as exc:
-            raise BenchmarkError(f"{path.name}, ligne {no} : JSON invalide ({exc.msg})") from None
-        if not isinstance(row, dict):
-            raise BenchmarkError(f"{path.name}, ligne {no} : un objet JSON est attendu")
+    for no, row in jsonl_objects(path):
         for name in ("id", "text", "stage", "expected"):
             if not isinstance(row.get(name), str) or not row[name].strip():
                 raise BenchmarkError(f"{path.name}, ligne {no}, champ {name!r} : texte attendu")
