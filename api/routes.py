@@ -32,9 +32,19 @@ def _same_id(path_id: str, body_id: str) -> None:
 
 
 # -- service -------------------------------------------------------------------------------
-@public.get("/health", tags=["service"], summary="État du service et des index", response_model=Health)
-def health(rec: Rec) -> dict:
-    return rec.health()
+@public.get(
+    "/health",
+    tags=["service"],
+    summary="État du service et des index",
+    response_model=Health,
+    responses={503: {"model": Health, "description": "En retard sur le journal des changements : à sortir de la répartition"}},
+)
+def health(rec: Rec, response: Response) -> dict:
+    state = rec.health()
+    if state["status"] == "lagging":  # a load balancer takes this process out until it catches up
+        response.status_code = 503
+        response.headers["Retry-After"] = "5"
+    return state
 
 
 # -- territories -----------------------------------------------------------------------------

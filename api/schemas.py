@@ -24,11 +24,30 @@ class SearchRequest(BaseModel):
     k: int = Field(default=10, ge=1, le=50, description="Nombre de résultats")
 
 
+class Feed(BaseModel):
+    applied: int = Field(description="Dernière position du journal des changements appliquée par ce processus")
+    last: int = Field(description="Dernière position du journal dans le stockage")
+    lag_changes: int = Field(description="Changements pas encore appliqués")
+    lag_seconds: float = Field(description="Âge du plus ancien changement pas encore appliqué (secondes)")
+    mode: str = Field(description="notify (PostgreSQL LISTEN/NOTIFY, et sondage) ou poll (sondage seul)")
+    following: bool = Field(description="Le suivi du journal tourne dans ce processus")
+    error: str | None = Field(default=None, description="Dernière erreur du suivi, s'il ne s'en est pas remis")
+
+
+class SnapshotState(BaseModel):
+    saved: bool = Field(description="Les index sur disque reflètent la mémoire")
+    error: str | None = Field(default=None, description="Pourquoi la dernière sauvegarde a échoué (servi depuis la mémoire)")
+
+
 class Health(BaseModel):
-    status: str
+    status: str = Field(
+        description="ok, degraded (sert, mais un index n'est pas sauvegardé ou diffère du stockage) ou lagging (503)"
+    )
     encoder: str
     dim: int
     indexes: dict[str, dict[str, Any]]
+    feed: Feed | None = None
+    snapshot: SnapshotState | None = None
 
 
 class Problem(BaseModel):

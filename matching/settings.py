@@ -11,6 +11,10 @@
 | ``MAILLAGE_INDEX`` | ``auto`` | ``auto`` (exact up to the threshold, then IVF-SQ8), ``flat`` or ``ivf-sq8`` |
 | ``MAILLAGE_INDEX_THRESHOLD`` | ``20000`` | vectors past which ``auto`` turns approximate |
 | ``MAILLAGE_INDEX_NLIST`` / ``MAILLAGE_INDEX_NPROBE`` | from the size | IVF lists / lists visited per search |
+| ``MAILLAGE_FEED_POLL_SECONDS`` | ``0.2`` | how often a serving process polls the store's change log (PostgreSQL also wakes it at once with ``NOTIFY``) |
+| ``MAILLAGE_FEED_MAX_LAG_SECONDS`` | ``30`` | ``/health`` answers 503 when the oldest change not yet applied is older than this |
+| ``MAILLAGE_FEED_RETENTION_HOURS`` | ``168`` | change-log entries older than this are deleted (a process whose snapshot is older is checked against the store and rebuilt) |
+| ``MAILLAGE_SNAPSHOT_SECONDS`` | ``60`` | how often a serving process saves the indexes that changed (with the log position they reflect) |
 
 Two instances with different data dirs (and URLs) never touch each other's files.
 """
@@ -47,6 +51,10 @@ class Settings(BaseSettings):
     index_threshold: int = Field(default=20_000, ge=1, description="Taille au-delà de laquelle l'index auto devient approché")
     index_nlist: int | None = Field(default=None, ge=1, description="Listes de l'index IVF (défaut : racine de la taille)")
     index_nprobe: int | None = Field(default=None, ge=1, description="Listes visitées par recherche (défaut : nlist / 16)")
+    feed_poll_seconds: float = Field(default=0.2, gt=0, le=60, description="Intervalle de lecture du journal des changements")
+    feed_max_lag_seconds: float = Field(default=30.0, gt=0, description="Retard au-delà duquel /health répond 503")
+    feed_retention_hours: float = Field(default=168.0, gt=0, description="Durée de conservation du journal des changements")
+    snapshot_seconds: float = Field(default=60.0, gt=0, description="Intervalle des sauvegardes des index modifiés")
 
     @model_validator(mode="after")
     def _defaults(self) -> Settings:
