@@ -42,7 +42,9 @@ class FeedState:
     applied: int = 0
     applied_at: float = field(default_factory=time.time)  # when the applied position last moved
     error: str | None = None  # the last failure of the thread, if it has not recovered since
-    resyncs: int = 0
+    resyncs: int = 0  # times the log no longer covered the applied position
+    foreign: int = 0  # entries of other processes applied
+    own: int = 0  # entries of this process passed over (applied when written)
 
 
 class Follower:
@@ -150,22 +152,12 @@ class Follower:
             start = self.state.applied
             with self._store.read() as tx:
                 entries = changelog.read(tx, after=start, limit=BATCH)
-                if not entries:
-                    return False
-                if entries[0].seq != start + 1:
-                    oldest = changelog.oldest_seq(tx)
-                    if oldest is not None and oldest > start + 1 and entries[0].seq == oldest:
-                        log.warning(
-                            "journal des changements compacté après la position %d (plus ancienne : %d) : resynchronisation",
-                            start,
-                            oldest,
-                        )
-                        last = changelog.last_seq(tx)
-                        self.state.resyncs += 1
-                        self._resync(last)
-                        self.reset(last)
+                if not entries or entries[0].seq != start + 1:
+                    oldest, last = changelog.oldest_seq(tx), changelog.last_seq(tx)
+                    if last > start and (oldest is None or oldest > start + 1):
+                        self._resynchronise(start, last)
                         return False
-                entries = self._contiguous(entries, start)
+                entries = self._contiguous(entries, start) if entries else []
                 if not entries:
                     return False
                 foreign = [e for e in entries if e.origin != self._store.origin]
@@ -173,8 +165,17 @@ class Follower:
             if changes is not None:
                 changes.position = (entries[0].seq, entries[-1].seq)
                 self._apply(changes)
+            self.state.foreign += len(foreign)
+            self.state.own += len(entries) - len(foreign)
             self._advance(entries[-1].seq)
             return len(entries) == BATCH
+
+    def _resynchronise(self, start: int, last: int) -> None:
+        """The entries after ``start`` were compacted away: check everything against the store."""
+        log.warning("journal des changements compacté après la position %d : resynchronisation avec le stockage", start)
+        self.state.resyncs += 1
+        self._resync(last)
+        self.reset(last)
 
     def _contiguous(self, entries: list[changelog.Entry], start: int) -> list[changelog.Entry]:
         """The entries that follow ``start`` without a hole. A hole is not expected (numbers are

@@ -8,8 +8,8 @@ offerings catalogue, the eligible projects of each offering, and the contact cou
 exposure policy.
 
 There is **one way in**: ``apply(changes)`` with the ``store.Changes`` of a committed unit of
-work (this process's writes today, another process's through the change feed later). It drops
-or marks what the change touched; the next read rebuilds it from the store.
+work (this process's writes, and another process's through the change log: ``matching.follower``).
+It drops or marks what the change touched; the next read rebuilds it from the store.
 
 Eviction policy (the one rule for every piece):
 
@@ -20,7 +20,14 @@ Eviction policy (the one rule for every piece):
 | open-needs mask, need columns | a project write, or the end of the clock's day | one day |
 | projects' columns, ids, eligible projects per offering | a project write (eligibility is keyed by what it depends on: the offering's stages, rules and capacity) | — |
 | offerings catalogue | a partner write | — |
-| contact counts | an event recorded here, or ``CONTACTS_TTL`` seconds (events of another process) | — |
+| contact counts | an event recorded (here, or by another process: through the change log) | ``CONTACTS_MAX_AGE`` seconds |
+
+Across processes: another process's contact reaches the counts here once the follower has
+applied its entry (``/health`` ``feed.lag_seconds``: milliseconds with PostgreSQL's ``NOTIFY``,
+up to ``feed_poll_seconds`` otherwise); a process that does not follow the log (a one-shot
+command) reads them again after ``CONTACTS_MAX_AGE`` seconds at most, which also bounds how long
+a contact that left the rolling window still counts (the cap errs on the side of caution).
+Partner capacities are not kept: each question reads the pending suggestions from the store.
 """
 
 from __future__ import annotations
@@ -39,7 +46,7 @@ from matching.domain import Member, Need, Offering, Project, Stage
 from matching.store import Changes, Tx, events, queries
 
 MAX_VALIDATED = 200_000  # validated entities kept per kind and territory
-CONTACTS_TTL = 2.0  # seconds a live request may reuse the contact counts (other processes' events)
+CONTACTS_MAX_AGE = 60.0  # seconds contact counts are reused at most (events come through apply)
 V = TypeVar("V")
 
 
@@ -131,7 +138,7 @@ class TerritoryReadModel:
         self._needs = _NeedSide()
         self._projects = _ProjectSide()
         self._catalogue: Catalogue | None = None
-        self._contacts: tuple[float, dict[str, int]] | None = None
+        self._contacts: tuple[float, dt.datetime, dict[str, int]] | None = None  # (read at, window start, counts)
 
     # -- the one way in ------------------------------------------------------------------------
     def apply(self, changes: Changes) -> None:
@@ -263,14 +270,18 @@ class TerritoryReadModel:
 
     # -- exposure -------------------------------------------------------------------------------------
     def contact_counts(self, tx: Tx, since: dt.datetime, *, cached: bool) -> dict[str, int]:
-        """Contacts per member since a date; a live request reuses counts at most CONTACTS_TTL old."""
+        """Contacts per member since a date; a live request reuses the counts until an event is
+        applied, for at most ``CONTACTS_MAX_AGE`` seconds (of time, and of the window's start)."""
         if not cached:
             return events.contact_counts(tx, territory_pk=self.territory_pk, since=since)
         hit = self._contacts
-        if hit is not None and time.monotonic() - hit[0] < CONTACTS_TTL:
-            return hit[1]
+        if hit is not None:
+            read_at, window_start, counts = hit
+            slid = (since - window_start).total_seconds()
+            if time.monotonic() - read_at < CONTACTS_MAX_AGE and 0 <= slid < CONTACTS_MAX_AGE:
+                return counts
         counts = events.contact_counts(tx, territory_pk=self.territory_pk, since=since)
-        self._contacts = (time.monotonic(), counts)
+        self._contacts = (time.monotonic(), since, counts)
         return counts
 
     def warm_up(self, tx: Tx) -> None:
