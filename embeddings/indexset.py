@@ -539,8 +539,8 @@ class IndexSet:
         if path.exists():
             try:
                 adapter = QueryAdapter.load(path)
-            except (OSError, ValueError, KeyError) as exc:
-                log.warning("adaptateur %s illisible (%s) : ignoré", kind, exc)
+            except Exception as exc:  # truncated, flipped bits, empty: the queries go unadapted
+                log.warning("adaptateur %s illisible (%s: %s) : ignoré", kind, type(exc).__name__, exc)
                 return
             if adapter.model_id == self.encoder.model_id and adapter.dim == self.encoder.dim:
                 self._adapters[kind] = adapter

@@ -168,12 +168,13 @@ class Recommender:
             self.feed.reset(position)
             return counts
 
-    def snapshot(self) -> dict[str, Any]:
-        """Save the indexes changed since their last save, with the log position they reflect."""
+    def snapshot(self, *, every_kind: bool = False) -> dict[str, Any]:
+        """Save the indexes changed since their last save (``every_kind``: all of them), with the
+        log position they reflect; a failure is reported in ``error`` (they serve from memory)."""
         if self._indexes is None or not self._indexes.is_open:
             return {"saved": [], "position": None, "error": None}
         position = self.feed.applied  # read first: the copies reflect at least this position
-        saved = self.indexes.snapshot(position)
+        saved = self.indexes.snapshot(position, kinds=INDEXED_KINDS if every_kind else None)
         return {"saved": saved, "position": position, "error": self.indexes.saving.error}
 
     def compact_log(self) -> int:
@@ -200,11 +201,13 @@ class Recommender:
         with self.store.read() as tx:
             self.models.warm_up(tx)  # 100 000 members: about 10 s, once
 
-    def close(self) -> None:
-        """Stop following the log, save what changed (a failure is reported, not raised), close the store."""
+    def close(self) -> dict[str, Any]:
+        """Stop following the log, save what changed, close the store; returns ``snapshot()``'s
+        report (a failed save is reported there, not raised: the store has the data)."""
         self.feed.stop()
-        self.snapshot()
+        saved = self.snapshot()
         self.store.dispose()
+        return saved
 
     def health(self) -> dict[str, Any]:
         """The state of this process against the store (``matching.health``)."""

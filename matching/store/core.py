@@ -103,6 +103,12 @@ def _describe(exc: Exception) -> Unavailable | None:
         return Unavailable(
             "base de données en lecture seule : rien de cette écriture n'a été enregistré", transient=False, retry_after=60
         )
+    if "unable to open database file" in message:
+        return Unavailable(
+            "fichier de la base de données impossible à ouvrir (disque en lecture seule, droits, chemin ?)",
+            transient=False,
+            retry_after=60,
+        )
     if "locked" in message or "deadlock" in message or "could not serialize" in message:
         return Unavailable("base de données occupée par une autre écriture : réessayez", transient=True, retry_after=1)
     if isinstance(exc, OperationalError) or exc.connection_invalidated:
@@ -155,15 +161,16 @@ class Store:
     """Opens the database and creates the tables if needed."""
 
     def __init__(self, url: str, *, clock: Clock | None = None) -> None:
+        from matching.store import changelog
+
         self.url = url
         self.clock = clock or SystemClock()
         self.engine = make_engine(url)
-        Base.metadata.create_all(self.engine)
-        self._upgrade()
-        self.vectors = SqlVectorCache(self.engine)  # the vector cache of every encoder, shared by processes
-        from matching.store import changelog
-
-        changelog.ensure_counter(self.engine)
+        with _unavailable_as_domain_error():  # unreachable, read-only: said in French, not a traceback
+            Base.metadata.create_all(self.engine)
+            self._upgrade()
+            self.vectors = SqlVectorCache(self.engine)  # the vector cache of every encoder, shared by processes
+            changelog.ensure_counter(self.engine)
         # this store's name in the change log: a process skips the entries it wrote itself
         self.origin = uuid.uuid4().hex[:16]
 
