@@ -62,14 +62,19 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(data_dir: Path) -> tuple[subprocess.Popen, str]:
-    """`maillage serve` in its own process group on a free loopback port, once /health answers."""
+def start_server(
+    data_dir: Path, *, env: dict[str, str] | None = None, port: int | None = None, args: tuple[str, ...] = ()
+) -> tuple[subprocess.Popen, str]:
+    """`maillage serve` in its own process group on a (free) loopback port, once /health answers.
+
+    ``env``: more environment (e.g. ``MAILLAGE_DATABASE_URL``); ``args``: more options of ``serve``.
+    """
     import httpx
 
-    port = free_port()
-    env = os.environ | {"MAILLAGE_DATA_DIR": str(data_dir)}
+    port = port or free_port()
+    env = os.environ | {"MAILLAGE_DATA_DIR": str(data_dir)} | (env or {})
     proc = subprocess.Popen(
-        [sys.executable, "-m", "matching.cli", "serve", "--port", str(port)],
+        [sys.executable, "-m", "matching.cli", "serve", "--port", str(port), *args],
         cwd=Path(__file__).resolve().parents[1],
         env=env,
         stdout=subprocess.DEVNULL,
