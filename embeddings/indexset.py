@@ -196,6 +196,22 @@ class IndexSet:
         slug = "".join(c if c.isalnum() or c in "-_" else "_" for c in channel)
         return self.directory / f"{kind}.{slug}.faiss.npz"
 
+    def lexical_path(self, kind: str) -> Path:
+        return self.directory / f"{kind}.lexical.npz"
+
+    def _saved_lexical(self, kind: str, position: int) -> LexicalIndex | None:
+        """The lexical index saved with the dense ones at ``position`` (None: absent, other, unreadable)."""
+        path = self.lexical_path(kind)
+        if not path.exists():
+            return None
+        try:
+            if LexicalIndex.read_metadata(path).get("source_position") != position:
+                return None
+            return LexicalIndex.load(path, self._analyzer)
+        except Exception as exc:  # truncated, flipped bits, empty: analysed again from the store
+            log.warning("index lexical %s illisible (%s: %s) : reconstruit depuis le stockage", kind, type(exc).__name__, exc)
+            return None
+
     def adapter_path(self, kind: str) -> Path:
         return self.directory / f"{kind}.adapter.npz"
 
@@ -239,7 +255,6 @@ class IndexSet:
             self.remove_temporary_files()
             for kind in self.kinds:
                 done[kind] = self._open_kind(source, kind, progress=progress, position=position, replay=replay)
-                self._load_lexical(source, kind)
                 self._load_adapter(kind)
         return done
 
@@ -299,9 +314,16 @@ class IndexSet:
                 for channel, index in loaded.items():
                     self._dense[(channel, kind)] = index
                 self._contrib[kind] = dict(zip(meta["share_ids"].tolist(), meta["shares"].tolist(), strict=True))
+                lexical = self._saved_lexical(kind, int(saved_at))
+                if lexical is None:
+                    self._load_lexical(source, kind)  # the store's current texts: at least the position
+                else:
+                    self._lexical[kind] = lexical
                 if not (changes.removed.get(kind) or changes.upserted.get(kind)):
                     return "loaded"
-                self._apply_kind(kind, changes.removed.get(kind, set()), changes.upserted.get(kind, {}), {}, lexical=False)
+                self._apply_kind(
+                    kind, changes.removed.get(kind, set()), changes.upserted.get(kind, {}), {}, lexical=lexical is not None
+                )
                 return "replayed"
         contrib = {pk: contribution(pk, h) for pk, h in source.text_hashes(kind).items()}
         if loaded and (
@@ -312,6 +334,7 @@ class IndexSet:
             for channel, index in loaded.items():
                 self._dense[(channel, kind)] = index
             self._contrib[kind] = contrib
+            self._load_lexical(source, kind)
             return "loaded"
         if loaded:
             log.warning("index %s différent du stockage : reconstruction", kind)
@@ -345,8 +368,6 @@ class IndexSet:
                 )
                 for kind in self.kinds
             }
-            for kind in self.kinds:
-                self._load_lexical(source, kind)
             return counts
 
     def _rebuild_kind(
@@ -361,6 +382,7 @@ class IndexSet:
         position: int | None = None,
     ) -> int:
         docs = source.documents(kind)
+        self._load_lexical(source, kind, docs)
         for channel, encoder in self.channels.items():
             index = VectorIndex(encoder.dim, encoder.model_id, policy=self.policy)
             if docs:
@@ -393,9 +415,9 @@ class IndexSet:
             found.update(fresh)
         return np.vstack([found[h] for h in hashes]).astype(np.float32, copy=False)
 
-    def _load_lexical(self, source: DocumentSource, kind: str) -> None:
+    def _load_lexical(self, source: DocumentSource, kind: str, docs: list[tuple[int, str, str]] | None = None) -> None:
         lexical = LexicalIndex(self._analyzer)
-        docs = source.documents(kind)
+        docs = source.documents(kind) if docs is None else docs
         lexical.upsert([pk for pk, _, _ in docs], [text for _, text, _ in docs])
         self._lexical[kind] = lexical
 
@@ -425,6 +447,7 @@ class IndexSet:
             try:
                 for path, (meta, blob, ids), primary in copies:
                     VectorIndex.write(path, meta, blob, ids, arrays=shares if primary else None)
+                self._lexical[kind].save(self.lexical_path(kind), extra={"source_position": position, "entity": kind})
             except BaseException:
                 self.saving.dirty.add(kind)
                 raise

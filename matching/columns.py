@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from matching import scoring
+from matching import filters, scoring
 from matching.domain import Member, Need, Offering, Project, Stage
 from matching.geo import Communes, proximity
 
@@ -107,7 +107,9 @@ class MemberColumns:
     points to them; the rows they replace are left unused.
     """
 
-    def __init__(self, members: dict[int, Member]) -> None:
+    def __init__(self, members: dict[int, Member] | Iterable[dict[int, Member]]) -> None:
+        """``members``: by pk, or chunks of them (read and dropped one at a time: at a million
+        members, no object per member is kept, only these arrays)."""
         self.row = np.zeros(0, dtype=np.int64)  # pk -> row, -1 for none
         self.ext_ids: list[str] = []  # by row
         self.pk_of: dict[str, int] = {}
@@ -118,7 +120,7 @@ class MemberColumns:
         self.place = np.zeros(0, dtype=np.int64)  # by row: the number of the member's place
         self.places = _Places()
         self.causes = _Causes([])
-        self._append(members)
+        self._append([members] if isinstance(members, dict) else members)
 
     @property
     def unused_rows(self) -> int:
@@ -128,35 +130,50 @@ class MemberColumns:
         """New columns where these members (new or changed) have fresh rows."""
         new = copy.copy(self)
         new.ext_ids, new.pk_of, new.places = list(self.ext_ids), dict(self.pk_of), self.places.copy()
-        new._append(members)
+        new._append([members])
         return new
 
-    def _append(self, members: dict[int, Member]) -> None:
-        if not members:
-            return
-        pks = np.fromiter(members, dtype=np.int64, count=len(members))
-        ms = list(members.values())
+    def _append(self, chunks: Iterable[dict[int, Member]]) -> None:
         start = len(self.ext_ids)
-        known = all(m.id in self.pk_of for m in ms)  # only changes: the sorted order of ids stays
-        old_rank = [int(self.rank[self.row[self.pk_of[m.id]]]) for m in ms] if known else []
+        pk_parts, parts, causes, known = [], [], [], True
+        old_rank: list[int] = []
+        for members in chunks:
+            if not members:
+                continue
+            ms = list(members.values())
+            pk_parts.append(np.fromiter(members, dtype=np.int64, count=len(members)))
+            if known and all(m.id in self.pk_of for m in ms):  # only changes: the sorted order of ids stays
+                old_rank += [int(self.rank[self.row[self.pk_of[m.id]]]) for m in ms]
+            else:
+                known = False
+            maximum = np.fromiter((m.max_engagements for m in ms), dtype=np.int64, count=len(ms))
+            active = np.fromiter((m.active_engagements for m in ms), dtype=np.int64, count=len(ms))
+            share = np.divide(active, maximum, out=np.zeros(len(ms)), where=maximum > 0)
+            parts.append(
+                (
+                    np.fromiter((m.hours_per_week for m in ms), dtype=np.float64, count=len(ms)),
+                    np.fromiter((m.remote_ok for m in ms), dtype=bool, count=len(ms)),
+                    np.where(maximum > 0, np.maximum(0.0, 1.0 - share), 0.0),
+                    np.fromiter((self.places.of(m) for m in ms), dtype=np.int64, count=len(ms)),
+                )
+            )
+            causes += [m.causes for m in ms]
+            self.ext_ids += [m.id for m in ms]
+        if not pk_parts:
+            return
+        pks = np.concatenate(pk_parts)
         row = np.full(max(len(self.row), int(pks.max()) + 1), -1, dtype=np.int64)
         row[: len(self.row)] = self.row
-        row[pks] = np.arange(start, start + len(ms))
+        row[pks] = np.arange(start, start + len(pks))
         self.row = row
-        self.ext_ids += [m.id for m in ms]
-        self.pk_of.update(zip((m.id for m in ms), pks.tolist(), strict=True))
+        self.pk_of.update(zip(self.ext_ids[start:], pks.tolist(), strict=True))
         self.rank = np.concatenate([self.rank, np.array(old_rank, dtype=np.int64)]) if known else _rank(self.ext_ids)
-
-        def more(values, dtype) -> np.ndarray:
-            return np.fromiter(values, dtype=dtype, count=len(ms))
-
-        self.hours = np.concatenate([self.hours, more((m.hours_per_week for m in ms), np.float64)])
-        self.remote_ok = np.concatenate([self.remote_ok, more((m.remote_ok for m in ms), bool)])
-        maximum = more((m.max_engagements for m in ms), np.int64)
-        share = np.divide(more((m.active_engagements for m in ms), np.int64), maximum, out=np.zeros(len(ms)), where=maximum > 0)
-        self.load_of = np.concatenate([self.load_of, np.where(maximum > 0, np.maximum(0.0, 1.0 - share), 0.0)])
-        self.place = np.concatenate([self.place, more((self.places.of(m) for m in ms), np.int64)])
-        self.causes = self.causes.appended([m.causes for m in ms])
+        hours, remote, load, place = (np.concatenate(column) for column in zip(*parts, strict=True))
+        self.hours = np.concatenate([self.hours, hours])
+        self.remote_ok = np.concatenate([self.remote_ok, remote])
+        self.load_of = np.concatenate([self.load_of, load])
+        self.place = np.concatenate([self.place, place])
+        self.causes = self.causes.appended(causes)
 
     def rows(self, pks: np.ndarray) -> np.ndarray:
         return self.row[pks]
@@ -237,20 +254,53 @@ class NeedColumns:
 
 
 class ProjectColumns:
-    """Stage and id order of a territory's projects, by pk (the read path of "projects for a partner").
+    """Stage, id order and what eligibility rules read of a territory's projects, by pk (the read
+    path of "projects for a partner").
 
     ``stage[pk]`` is the position of the project's stage in ``Stage``; ``rank[pk]`` the position
     of its external id in sorted order (the tie-break of equal scores); -1 for no project.
+    ``eligible`` gives the projects an offering's rules admit as arrays (``filters.eligible``).
     """
 
     def __init__(self, projects: dict[int, Project]) -> None:
         pks = np.fromiter(projects, dtype=np.int64, count=len(projects))
         size = int(pks.max()) + 1 if len(pks) else 0
         stages = {stage: n for n, stage in enumerate(Stage)}
+        items = list(projects.values())
         self.stage = np.full(size, -1, dtype=np.int64)
-        self.stage[pks] = [stages[p.stage] for p in projects.values()]
+        self.stage[pks] = [stages[p.stage] for p in items]
         self.rank = np.full(size, -1, dtype=np.int64)
-        self.rank[pks] = _rank([p.id for p in projects.values()])
+        self.rank[pks] = _rank([p.id for p in items])
+        self.legal = np.zeros(size, dtype=bool)
+        self.legal[pks] = [bool(p.legal_structure) for p in items]
+        self._communes: dict[str, int] = {}  # normalised commune -> code
+        self.commune = np.full(size, -1, dtype=np.int64)  # -1: none
+        self.commune[pks] = [
+            self._communes.setdefault(filters.norm(p.commune), len(self._communes)) if p.commune else -1 for p in items
+        ]
+        self._causes: dict[str, int] = {}
+        rows = [{self._causes.setdefault(filters.norm(c), len(self._causes)) for c in p.causes} for p in items]
+        self.causes = np.zeros((size, max(1, len(self._causes))), dtype=bool)
+        for pk, row in zip(pks.tolist(), rows, strict=True):
+            self.causes[pk, list(row)] = True
+
+    def eligible(self, offering: Offering) -> np.ndarray:
+        """Pks of the projects at a stage the offering serves that meet its rules (ascending);
+        what ``filters.eligible`` says of each, with arrays."""
+        rules = offering.eligibility
+        if offering.capacity <= 0:
+            return np.zeros(0, dtype=np.int64)
+        ok = np.isin(self.stage, [n for n, stage in enumerate(Stage) if stage in offering.stages])
+        if rules.requires_legal_structure:
+            ok &= self.legal
+        if rules.communes:
+            ok &= np.isin(
+                self.commune, [self._communes[c] for c in {filters.norm(c) for c in rules.communes} if c in self._communes]
+            )
+        if rules.causes:
+            wanted = [self._causes[c] for c in {filters.norm(c) for c in rules.causes} if c in self._causes]
+            ok &= self.causes[:, wanted].any(axis=1) if wanted else False
+        return np.flatnonzero(ok).astype(np.int64)
 
     @staticmethod
     def stage_fit(offering: Offering) -> np.ndarray:

@@ -35,7 +35,8 @@ from __future__ import annotations
 import datetime as dt
 import threading
 import time
-from typing import Any, Generic, TypeVar
+from collections.abc import Iterator
+from typing import Any, Generic, NamedTuple, TypeVar
 
 import numpy as np
 
@@ -97,6 +98,79 @@ def _projects(tx: Tx, pks: list[int]) -> dict[int, Project]:
     }
 
 
+# The columns are built from the few fields they read (``queries.member_fields`` ...), not from
+# validated documents: at a million members, validating every one took minutes and kept a
+# gigabyte of objects. A record lives while its chunk is read; a field a stored document lacks
+# (written by an older version) takes the model's default.
+
+
+class MemberRecord(NamedTuple):
+    id: str
+    hours_per_week: float
+    remote_ok: bool
+    max_engagements: int
+    active_engagements: int
+    commune: str | None
+    postcode: str | None
+    causes: list[str]
+
+
+class NeedRecord(NamedTuple):
+    id: str
+    hours_per_week: float
+    remote: bool
+
+
+class ProjectRecord(NamedTuple):
+    id: str
+    stage: Stage
+    legal_structure: bool
+    commune: str | None
+    causes: list[str]
+
+
+def _default(model: Any, name: str) -> Any:
+    return model.model_fields[name].get_default(call_default_factory=True)
+
+
+def _or(value: Any, model: Any, name: str) -> Any:
+    return _default(model, name) if value is None else value
+
+
+def _member_records(chunks: Iterator[list[tuple[Any, ...]]]) -> Iterator[dict[int, MemberRecord]]:
+    names = ("hours_per_week", "remote_ok", "max_engagements", "active_engagements")
+    d_hours, d_remote, d_max, d_active = (_default(Member, n) for n in names)
+    for rows in chunks:
+        yield {
+            pk: MemberRecord(
+                ext,
+                d_hours if hours is None else hours,
+                d_remote if remote is None else bool(remote),
+                d_max if mx is None else mx,
+                d_active if active is None else active,
+                commune,
+                postcode,
+                causes or [],
+            )
+            for pk, ext, hours, remote, mx, active, commune, postcode, causes in rows
+        }
+
+
+def _need_records(tx: Tx, territory_pk: int, today: dt.date) -> dict[int, tuple[NeedRecord, str, dict[str, Any]]]:
+    out = {}
+    for pk, ext, hours, remote, commune, causes in queries.need_fields(tx, territory_pk=territory_pk, today=today):
+        need = NeedRecord(ext, _or(hours, Need, "hours_per_week"), bool(_or(remote, Need, "remote")))
+        out[pk] = (need, "", {"commune": commune, "causes": causes or []})
+    return out
+
+
+def _project_records(tx: Tx, territory_pk: int) -> dict[int, ProjectRecord]:
+    return {
+        pk: ProjectRecord(ext, Stage(stage), bool(_or(legal, Project, "legal_structure")), commune, causes or [])
+        for pk, ext, stage, legal, commune, causes in queries.project_fields(tx, territory_pk=territory_pk)
+    }
+
+
 class _MemberSide:
     """Members who may be suggested: mask and columns, with the members written since they were read."""
 
@@ -122,7 +196,6 @@ class _ProjectSide:
 
     def __init__(self) -> None:
         self.validated: Validated[Project] = Validated(_projects)
-        self.pks: dict[str, int] | None = None  # external id -> pk
         self.columns: ProjectColumns | None = None
         self.eligible: dict[tuple[int, str], np.ndarray] = {}  # (offering pk, eligibility key) -> project pks
 
@@ -170,8 +243,10 @@ class TerritoryReadModel:
         with self._lock:
             self._refresh_members(tx)
             if self._members.columns is None:
-                pks = np.flatnonzero(self.available_members(tx)).tolist()
-                self._members.columns = MemberColumns(self.members(tx, pks))
+                cols = MemberColumns(_member_records(queries.member_fields(tx, territory_pk=self.territory_pk)))
+                # the mask from the same reading as the columns: no suggestible member without its row
+                self._members.available = _mask(list(cols.pk_of.values()))
+                self._members.columns = cols
             return self._members.columns
 
     def members(self, tx: Tx, pks: list[int]) -> dict[int, Member]:
@@ -193,7 +268,9 @@ class TerritoryReadModel:
             mask.flags.writeable = False
             side.available = mask
             if side.columns is not None:
-                cols = side.columns.with_members(self.members(tx, now_available))
+                records = _member_records(queries.member_fields(tx, pks=now_available))
+                written = {pk: m for chunk in records for pk, m in chunk.items()}
+                cols = side.columns.with_members(written)
                 # rows replaced pile up: past the live ones, the next question rebuilds
                 side.columns = cols if cols.unused_rows <= len(cols.pk_of) else None
         side.dirty = set()
@@ -215,7 +292,9 @@ class TerritoryReadModel:
     def need_columns(self, tx: Tx) -> NeedColumns:
         side = self._need_side()
         if side.columns is None:
-            side.columns = NeedColumns(self.needs(tx, np.flatnonzero(self.open_needs(tx)).tolist()))
+            records = _need_records(tx, self.territory_pk, side.day)
+            side.columns = NeedColumns(records)
+            side.open = _mask(list(records))  # the mask from the same reading as the columns
         return side.columns
 
     def needs(self, tx: Tx, pks: list[int]) -> dict[int, tuple[Need, str, dict[str, Any]]]:
@@ -227,16 +306,10 @@ class TerritoryReadModel:
         """Validated projects (without their needs)."""
         return self._projects.validated.get(tx, pks)
 
-    def _all_projects(self, tx: Tx) -> dict[int, Project]:
-        side = self._projects
-        if side.pks is None:
-            side.pks = queries.project_pks(tx, territory_pk=self.territory_pk)
-        return self.projects(tx, sorted(side.pks.values()))
-
     def project_columns(self, tx: Tx) -> ProjectColumns:
         side = self._projects
         if side.columns is None:
-            side.columns = ProjectColumns(self._all_projects(tx))
+            side.columns = ProjectColumns(_project_records(tx, self.territory_pk))
         return side.columns
 
     def projects_at(self, tx: Tx, stages: set[Stage] | None) -> np.ndarray:
@@ -251,9 +324,7 @@ class TerritoryReadModel:
         side = self._projects
         allowed = side.eligible.get(key)
         if allowed is None:
-            every = self._all_projects(tx)
-            ok = [pk for pk, p in every.items() if p.stage in offering.stages and filters.eligible(offering, p)]
-            allowed = side.eligible[key] = np.array(ok, dtype=np.int64)
+            allowed = side.eligible[key] = self.project_columns(tx).eligible(offering)
         return allowed
 
     # -- offerings ----------------------------------------------------------------------------------
@@ -285,9 +356,11 @@ class TerritoryReadModel:
         return counts
 
     def warm_up(self, tx: Tx) -> None:
-        """Read what the first questions would: member and need columns."""
+        """Read what the first questions would: member, need and project columns, the catalogue."""
         self.member_columns(tx)
         self.need_columns(tx)
+        self.project_columns(tx)
+        self.catalogue(tx)
 
 
 class ReadModels:

@@ -194,12 +194,15 @@ class Recommender:
         self.indexes.drop_adapter(kind)
 
     def warm_up(self) -> None:
-        """Load the model, the lexical indexes and the read models ahead of the first request."""
-        self.indexes.query_vector("préchauffage du modèle")
+        """Load the model, the lexical indexes and the read models ahead of the first request
+        (the model in a thread of its own meanwhile: its files are read while the rest is built)."""
+        model = threading.Thread(target=self.indexes.query_vector, args=("préchauffage du modèle",), name="maillage-model")
+        model.start()
         for kind in INDEXED_KINDS:
             self.indexes.lexical(kind).search("préchauffage", k=1)
         with self.store.read() as tx:
-            self.models.warm_up(tx)  # 100 000 members: about 10 s, once
+            self.models.warm_up(tx)  # 100 000 members: about a second, once
+        model.join()
 
     def close(self) -> dict[str, Any]:
         """Stop following the log, save what changed, close the store; returns ``snapshot()``'s
