@@ -116,8 +116,8 @@ def propagation(writes: int, cli_writes: int = 20) -> dict:
     ).stdout.strip()
     headers = {"X-API-Key": key}
     store = Store(Settings(database_url=url, data_dir=work / "cli").database_url)
-    replicas = [start_server(work / f"r{i}", env={"MAILLAGE_DATABASE_URL": url}) for i in range(3)]
-    out: dict = {"replicas": 3, "database": "postgresql (local)", "territory_members": 320}
+    replicas = [start_server(work / f"r{i}", env={"MAILLAGE_DATABASE_URL": url}, log=work / f"r{i}.log") for i in range(3)]
+    out: dict = {"replicas": 3, "database": "postgresql (local)", "territory_members": 320, "logs": str(work)}
     try:
         api_from_commit, api_from_ack = [], []
         for n in range(writes):

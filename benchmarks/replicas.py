@@ -37,33 +37,47 @@ def build(members: int, directory: Path, url: str | None) -> dict:
     from data.generate_demo import generate, write_json
     from embeddings.cache import text_hash
     from embeddings.encoder import build_encoder
-    from matching.ingest import read_file
+    from matching.ingest import Batch, read_file
     from matching.recommender import Recommender
     from matching.settings import Settings
 
     t = time.perf_counter()
-    doc, _ = generate(members=members, projects=members // 5)
+    doc, truth = generate(members=members, projects=members // 5)
+    del truth
     path = directory / "territory.json"
     directory.mkdir(parents=True, exist_ok=True)
     write_json(path, doc)
     out: dict = {"members": members, "projects": len(doc["projects"]), "generate_s": round(time.perf_counter() - t, 1)}
+    del doc
     settings = Settings(data_dir=directory / "var", **({"database_url": url} if url else {}))
     rec = Recommender(settings)
     rec.open()
     batch = read_file(path)
-    texts = [m.text() for _, m in batch.members] + [p.text() for _, p in batch.projects]
-    texts += [n.full_text() for _, p in batch.projects for n in p.needs]
-    texts += [o.full_text() for _, p in batch.partners for o in p.offerings]
-    unique = list(dict.fromkeys(texts))
     base = build_encoder(settings.encoder).encode([m.text() for _, m in batch.members[:2000]], kind="document")
-    vectors = synthetic(base, len(unique), seed=7)
-    for start in range(0, len(unique), 20_000):
-        chunk = unique[start : start + 20_000]
-        rec.encoder.cache.put_many(rec.encoder.model_id, {text_hash(x): v for x, v in zip(chunk, vectors[start:], strict=False)})
-    del vectors
     t = time.perf_counter()
-    rec.ingest(batch)
+    step = 100_000  # members per unit of work (and a fifth as many projects): the memory stays bounded
+    for n, start in enumerate(range(0, max(len(batch.members), 1), step)):
+        part = Batch(
+            territories=batch.territories if n == 0 else [],
+            members=batch.members[start : start + step],
+            projects=batch.projects[start // 5 : (start + step) // 5],
+            partners=batch.partners if n == 0 else [],
+        )
+        texts = [m.text() for _, m in part.members] + [p.text() for _, p in part.projects]
+        texts += [nd.full_text() for _, p in part.projects for nd in p.needs]
+        texts += [o.full_text() for _, p in part.partners for o in p.offerings]
+        unique = list(dict.fromkeys(texts))
+        vectors = synthetic(base, len(unique), seed=7 + n)
+        rec.encoder.cache.put_many(rec.encoder.model_id, {text_hash(x): v for x, v in zip(unique, vectors, strict=True)})
+        del vectors, texts, unique
+        rec.ingest(part)
+        print(
+            json.dumps({"ingested": start + len(part.members), "s": round(time.perf_counter() - t, 1)}),
+            file=sys.stderr,
+            flush=True,
+        )
     out["ingest_s_vectors_cached"] = round(time.perf_counter() - t, 1)
+    del batch
     t = time.perf_counter()
     out["snapshot"] = rec.snapshot(every_kind=True)
     out["snapshot_s"] = round(time.perf_counter() - t, 1)

@@ -235,9 +235,10 @@ class Listener:
         self.mode = "notify" if engine.dialect.name == "postgresql" else "poll"
 
     def _connect(self) -> Any:
-        raw = self._engine.raw_connection()
-        raw.detach()  # a connection of its own: never returned to the pool
-        conn = raw.driver_connection
+        """A connection of its own (not from the pool), in autocommit mode, listening."""
+        dialect = self._engine.dialect
+        args, kwargs = dialect.create_connect_args(self._engine.url)
+        conn = dialect.connect(*args, **kwargs)
         conn.autocommit = True
         conn.execute(f"LISTEN {CHANNEL}")
         return conn

@@ -166,7 +166,9 @@ CAUSES = ["Écologie", "ecologie", "Sport pour tous", "Culture", "Solidarité"]
     st.lists(st.sampled_from([*CAUSES, "Numérique"]), max_size=2),
     st.integers(0, 2),
 )
-def test_project_columns_admit_the_projects_the_eligibility_rules_admit(projects, stages, legal, communes, causes, capacity) -> None:
+def test_project_columns_admit_the_projects_the_eligibility_rules_admit(
+    projects, stages, legal, communes, causes, capacity
+) -> None:
     from matching import filters
     from matching.domain import Eligibility
 

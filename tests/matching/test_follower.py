@@ -139,3 +139,29 @@ def test_a_new_process_starts_from_the_snapshot_and_replays_the_tail(pair) -> No
     assert again.open() == {"member": "replayed", "need": "loaded", "offering": "loaded", "project": "loaded"}
     assert answers(again) == answers(writer)
     again.close()
+
+
+def test_on_postgresql_notify_wakes_the_follower_long_before_its_poll(use_encoder, tmp_path) -> None:
+    """The follower polls every 30 s here: only LISTEN/NOTIFY can bring the write within a second."""
+    from tests.pg import fresh_database
+
+    url, drop = fresh_database()
+    writer = Recommender(Settings(data_dir=tmp_path / "w", database_url=url), encoder=use_encoder)
+    writer.open()
+    writer.ingest(read_file(MINI))
+    replica = Recommender(Settings(data_dir=tmp_path / "r", database_url=url, feed_poll_seconds=30), encoder=use_encoder)
+    replica.open()
+    replica.feed.start()
+    try:
+        time.sleep(0.5)  # the thread is listening
+        assert replica.feed.mode == "notify"
+        for n in range(5):
+            writer.upsert_members("mini", [Member(id=f"n{n}", display_name="N.", skills=f"doreur sur bois {n}", consent=True)])
+            start, target = time.monotonic(), writer.feed.applied
+            while replica.feed.applied < target:
+                assert time.monotonic() - start < 1.0, replica.health()["feed"]
+                time.sleep(0.002)
+    finally:
+        replica.close()
+        writer.close()
+        drop()
