@@ -45,6 +45,8 @@ class FeedState:
     resyncs: int = 0  # times the log no longer covered the applied position
     foreign: int = 0  # entries of other processes applied
     own: int = 0  # entries of this process passed over (applied when written)
+    # the store's fingerprints and counts per kind at a position (matching.health reads them again when the log moves)
+    store_side: tuple[int, dict[str, str], dict[str, int]] | None = None
 
 
 class Follower:
