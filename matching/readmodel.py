@@ -1,11 +1,13 @@
 """The read model: what the candidates' side of the questions keeps in memory, per territory.
 
 A question reads its **subject** fresh from the store (one query); its **candidates** come from
-here, instead of being read and validated on every request: validated members, needs and
-projects by pk, the masks of who may be suggested (available members, open calls for skills of
-the day), the column arrays the structured components read (``matching.columns``), the
-offerings catalogue, the eligible projects of each offering, and the contact counts of the
-exposure policy.
+here, instead of being read and validated on every request: the masks of who may be suggested
+(available members, open calls for skills of the day), the column arrays the structured
+components and the eligibility rules read (``matching.columns``, built from the few fields they
+need, selected in SQL: no object per candidate is kept, so a million members fit), the
+offerings catalogue, the eligible projects of each offering, the contact counts of the
+exposure policy, and the validated members, needs and projects a question returned (for their
+labels and reasons; bounded).
 
 There is **one way in**: ``apply(changes)`` with the ``store.Changes`` of a committed unit of
 work (this process's writes, and another process's through the change log: ``matching.follower``).
@@ -15,10 +17,10 @@ Eviction policy (the one rule for every piece):
 
 | piece | kept until | bound |
 |---|---|---|
-| validated members, needs, projects | a write of that entity (``apply``) | ``MAX_VALIDATED`` per kind and territory: past it the kind starts afresh |
+| validated members, needs, projects (those returned) | a write of that entity (``apply``) | ``MAX_VALIDATED`` per kind and territory: past it the kind starts afresh |
 | available-members mask, member columns | never dropped: written members are brought up to date by the next read (their rows only) | member columns are rebuilt when replaced rows outnumber live ones |
 | open-needs mask, need columns | a project write, or the end of the clock's day | one day |
-| projects' columns, ids, eligible projects per offering | a project write (eligibility is keyed by what it depends on: the offering's stages, rules and capacity) | — |
+| projects' columns, eligible projects per offering | a project write (eligibility is keyed by what it depends on: the offering's stages, rules and capacity) | — |
 | offerings catalogue | a partner write | — |
 | contact counts | an event recorded (here, or by another process: through the change log) | ``CONTACTS_MAX_AGE`` seconds |
 
