@@ -4,7 +4,7 @@ the other processes. Prints JSON on stdout. Measures, not tests (docs/performanc
     # a territory of N members with synthetic vectors (as benchmarks/perf.py), its snapshot
     .venv/bin/python benchmarks/replicas.py build --members 100000 --dir /tmp/replica-100k
     # a new process: ready from the snapshot (indexes, read model, first question of each kind)
-    .venv/bin/python benchmarks/replicas.py start --dir /tmp/replica-100k --runs 3
+    .venv/bin/python benchmarks/replicas.py start --dir /tmp/replica-100k --runs 3 [--requests 30]
     # three `maillage serve` on one PostgreSQL: a write through one, seen by the two others
     .venv/bin/python benchmarks/replicas.py propagation --writes 200
 
@@ -87,20 +87,16 @@ def build(members: int, directory: Path, url: str | None) -> dict:
     return out
 
 
-def start_child(directory: Path, url: str | None) -> dict:
-    """One start in this (new) process: imports, open (snapshot + log tail), warm-up, first
-    questions. The subjects asked come from the territory document, read before the clock starts."""
-    from benchmarks.perf import peak_rss_mb, questions
+def start_child(directory: Path, url: str | None, requests: int) -> dict:
+    """One start in this (new) process: imports, open (snapshot + log tail), warm-up, the first
+    question of each kind (all counted in "ready"); then each question's latency over
+    ``requests`` subjects, three times. The subjects are read from the store (the first ids)."""
+    from benchmarks.perf import pct, peak_rss_mb, timed
 
-    doc = json.loads((directory / "territory.json").read_text(encoding="utf-8"))
-    doc = {
-        "projects": [p for p in doc["projects"] if p["needs"]][:1],
-        "members": doc["members"][:1],
-        "partners": doc["partners"][:1],
-    }
     t0 = time.perf_counter()
     from matching.recommender import Recommender
     from matching.settings import Settings
+    from matching.store import queries
 
     phases: dict = {"imports_s": time.perf_counter() - t0}
     settings = Settings(data_dir=directory / "var", **({"database_url": url} if url else {}))
@@ -111,28 +107,62 @@ def start_child(directory: Path, url: str | None) -> dict:
     t = time.perf_counter()
     rec.warm_up()
     phases["warm_up_s"] = time.perf_counter() - t
-    subjects, calls = questions(rec, doc, 1)
-    del doc
+    with rec.store.read() as tx:
+        tpk = tx.territory_pk(T)
+        subjects = {
+            kind: queries.ext_ids(tx, kind=kind, territory_pk=tpk, limit=max(1, requests))
+            for kind in ("need", "member", "project", "partner")
+        }
+    calls = {
+        "members_for_need": lambda s: rec.member_for_need(T, s, k=10),
+        "needs_for_member": lambda s: rec.need_for_member(T, s, k=10),
+        "offerings_for_project": lambda s: rec.offering_for_project(T, s, k=10),
+        "projects_for_partner": lambda s: rec.project_for_partner(T, s, k=10),
+    }
+    of = {
+        "members_for_need": "need",
+        "needs_for_member": "member",
+        "offerings_for_project": "project",
+        "projects_for_partner": "partner",
+    }
     first = {}
     for q, fn in calls.items():
         t = time.perf_counter()
-        fn(subjects[q][0])
+        fn(subjects[of[q]][0])
         first[q] = round((time.perf_counter() - t) * 1000, 1)
     ready = time.perf_counter() - t0
-    rec.close()
-    return {
+    out = {
         "opened": opened,
         "phases_s": {k: round(v, 2) for k, v in phases.items()},
         "first_question_ms": first,
         "ready_s": round(ready, 2),
-        "peak_rss_mb": peak_rss_mb(),
+        "ready_peak_rss_mb": peak_rss_mb(),
     }
+    if requests:
+        latency = {}
+        for q, fn in calls.items():
+            subs = subjects[of[q]]
+            for s_ in subs:  # each subject once (its query vector from the cache)
+                fn(s_)
+            runs = [timed(lambda i, fn=fn, subs=subs: fn(subs[i % len(subs)]), max(requests, len(subs))) for _ in range(3)]
+            latency[q] = {
+                "p50_ms": round(statistics.median(statistics.median(r) for r in runs), 2),
+                "p99_ms": round(statistics.median(pct(r, 99) for r in runs), 2),
+                "p50_per_run": [round(statistics.median(r), 2) for r in runs],
+            }
+        out["in_process_ms"] = latency
+        out["peak_rss_mb"] = peak_rss_mb()
+    out["index"] = {
+        kind: rec.indexes.dense(kind).structure + f" {rec.indexes.dense(kind).params}" for kind in ("member", "need", "project")
+    }
+    rec.close()
+    return out
 
 
-def start(directory: Path, runs: int, url: str | None) -> dict:
+def start(directory: Path, runs: int, url: str | None, requests: int = 0) -> dict:
     results = []
     for _ in range(runs):
-        cmd = [sys.executable, __file__, "--child", "start", str(directory), url or ""]
+        cmd = [sys.executable, __file__, "--child", "start", str(directory), url or "", str(requests)]
         res = subprocess.run(cmd, capture_output=True, text=True, check=False, cwd=ROOT)
         if res.returncode != 0:
             return {"error": res.stderr.strip().splitlines()[-5:]}
@@ -151,17 +181,18 @@ def main() -> None:
     parser.add_argument("--database-url", default=None, help="a PostgreSQL URL (default: SQLite in the data dir)")
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--writes", type=int, default=200)
+    parser.add_argument("--requests", type=int, default=0, help="start: then time each question over this many subjects")
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         fn, *rest = args.child
-        result = {"start": lambda: start_child(Path(rest[0]), rest[1] or None)}[fn]()
+        result = {"start": lambda: start_child(Path(rest[0]), rest[1] or None, int(rest[2]))}[fn]()
         print(json.dumps(result))
         return
     if args.what == "build":
         result = build(args.members, args.dir, args.database_url)
     elif args.what == "start":
-        result = start(args.dir, args.runs, args.database_url)
+        result = start(args.dir, args.runs, args.database_url, args.requests)
     else:
         from benchmarks.propagation import propagation
 

@@ -23,7 +23,6 @@ Example:
 from __future__ import annotations
 
 import datetime as dt
-import logging
 import threading
 import time
 from collections.abc import Callable
@@ -45,7 +44,6 @@ from matching.settings import Settings
 from matching.store import Changes, Store, Tx, changelog, events, queries
 
 BULK_ROWS = 50  # an ingest of this many rows of a territory loads its rows at once
-log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 
