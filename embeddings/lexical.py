@@ -147,7 +147,8 @@ class _Matrix:
         out = np.zeros(self.num_docs, dtype=np.float32)
         for term in term_ids:
             start, end = self.indptr[term], self.indptr[term + 1]
-            np.add.at(out, self.indices[start:end], self.data[start:end])
+            # a document appears once per term: the same float32 adds as bm25s' np.add.at, faster
+            out[self.indices[start:end]] += self.data[start:end]
         return out
 
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -82,7 +82,9 @@ class _Places:
         return new
 
     def of(self, member: Member) -> int:
-        key = (member.commune, member.postcode)
+        return self.of_key((member.commune, member.postcode))
+
+    def of_key(self, key: tuple[str | None, str | None]) -> int:
         number = self.number.get(key)
         if number is None:
             number = self.number[key] = len(self.names)
@@ -99,6 +101,35 @@ class _Places:
         return value
 
 
+class MemberFields(NamedTuple):
+    """What ``MemberColumns`` reads of some members, one list per field (aligned)."""
+
+    pks: list[int]
+    ids: list[str]
+    hours_per_week: list[float]
+    remote_ok: list[bool]
+    max_engagements: list[int]
+    active_engagements: list[int]
+    communes: list[str | None]
+    postcodes: list[str | None]
+    causes: list[list[str]]
+
+    @classmethod
+    def of(cls, members: dict[int, Member]) -> MemberFields:
+        ms = list(members.values())
+        return cls(
+            list(members),
+            [m.id for m in ms],
+            [m.hours_per_week for m in ms],
+            [m.remote_ok for m in ms],
+            [m.max_engagements for m in ms],
+            [m.active_engagements for m in ms],
+            [m.commune for m in ms],
+            [m.postcode for m in ms],
+            [m.causes for m in ms],
+        )
+
+
 class MemberColumns:
     """The fields of the suggestible members of a territory that the scores read, by pk.
 
@@ -107,9 +138,9 @@ class MemberColumns:
     points to them; the rows they replace are left unused.
     """
 
-    def __init__(self, members: dict[int, Member] | Iterable[dict[int, Member]]) -> None:
-        """``members``: by pk, or chunks of them (read and dropped one at a time: at a million
-        members, no object per member is kept, only these arrays)."""
+    def __init__(self, members: dict[int, Member] | Iterable[MemberFields] = ()) -> None:
+        """``members``: by pk, or chunks of their fields (``MemberFields``, read and dropped one at
+        a time: at a million members, no object per member is kept, only these arrays)."""
         self.row = np.zeros(0, dtype=np.int64)  # pk -> row, -1 for none
         self.ext_ids: list[str] = []  # by row
         self.pk_of: dict[str, int] = {}
@@ -120,45 +151,45 @@ class MemberColumns:
         self.place = np.zeros(0, dtype=np.int64)  # by row: the number of the member's place
         self.places = _Places()
         self.causes = _Causes([])
-        self._append([members] if isinstance(members, dict) else members)
+        self._append([MemberFields.of(members)] if isinstance(members, dict) else members)
 
     @property
     def unused_rows(self) -> int:
         return len(self.ext_ids) - len(self.pk_of)
 
-    def with_members(self, members: dict[int, Member]) -> MemberColumns:
+    def with_members(self, members: dict[int, Member] | MemberFields) -> MemberColumns:
         """New columns where these members (new or changed) have fresh rows."""
         new = copy.copy(self)
         new.ext_ids, new.pk_of, new.places = list(self.ext_ids), dict(self.pk_of), self.places.copy()
-        new._append([members])
+        new._append([MemberFields.of(members) if isinstance(members, dict) else members])
         return new
 
-    def _append(self, chunks: Iterable[dict[int, Member]]) -> None:
+    def _append(self, chunks: Iterable[MemberFields]) -> None:
         start = len(self.ext_ids)
         pk_parts, parts, causes, known = [], [], [], True
         old_rank: list[int] = []
-        for members in chunks:
-            if not members:
+        for f in chunks:
+            if not f.pks:
                 continue
-            ms = list(members.values())
-            pk_parts.append(np.fromiter(members, dtype=np.int64, count=len(members)))
-            if known and all(m.id in self.pk_of for m in ms):  # only changes: the sorted order of ids stays
-                old_rank += [int(self.rank[self.row[self.pk_of[m.id]]]) for m in ms]
+            pk_parts.append(np.asarray(f.pks, dtype=np.int64))
+            if known and all(m in self.pk_of for m in f.ids):  # only changes: the sorted order of ids stays
+                old_rank += [int(self.rank[self.row[self.pk_of[m]]]) for m in f.ids]
             else:
                 known = False
-            maximum = np.fromiter((m.max_engagements for m in ms), dtype=np.int64, count=len(ms))
-            active = np.fromiter((m.active_engagements for m in ms), dtype=np.int64, count=len(ms))
-            share = np.divide(active, maximum, out=np.zeros(len(ms)), where=maximum > 0)
+            maximum = np.asarray(f.max_engagements, dtype=np.int64)
+            active = np.asarray(f.active_engagements, dtype=np.int64)
+            share = np.divide(active, maximum, out=np.zeros(len(maximum)), where=maximum > 0)
+            of_key = self.places.of_key
             parts.append(
                 (
-                    np.fromiter((m.hours_per_week for m in ms), dtype=np.float64, count=len(ms)),
-                    np.fromiter((m.remote_ok for m in ms), dtype=bool, count=len(ms)),
+                    np.asarray(f.hours_per_week, dtype=np.float64),
+                    np.asarray(f.remote_ok, dtype=bool),
                     np.where(maximum > 0, np.maximum(0.0, 1.0 - share), 0.0),
-                    np.fromiter((self.places.of(m) for m in ms), dtype=np.int64, count=len(ms)),
+                    np.fromiter(map(of_key, zip(f.communes, f.postcodes, strict=True)), dtype=np.int64, count=len(f.pks)),
                 )
             )
-            causes += [m.causes for m in ms]
-            self.ext_ids += [m.id for m in ms]
+            causes += f.causes
+            self.ext_ids += f.ids
         if not pk_parts:
             return
         pks = np.concatenate(pk_parts)

@@ -12,11 +12,13 @@ These are pure functions of domain objects: what they are applied to comes from 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from functools import lru_cache
 
 from matching.domain import Offering, Project, Stage
 from matching.text import strip_accents
 
 
+@lru_cache(maxsize=65536)  # communes and causes come from small vocabularies: a million projects, a few names
 def norm(name: str) -> str:
     """How communes and causes are compared by eligibility rules: no accents, no case, no margins."""
     return strip_accents(name).lower().strip()

@@ -44,7 +44,7 @@ import numpy as np
 
 from matching import filters
 from matching.clock import Clock
-from matching.columns import Catalogue, MemberColumns, NeedColumns, ProjectColumns
+from matching.columns import Catalogue, MemberColumns, MemberFields, NeedColumns, ProjectColumns
 from matching.domain import Member, Need, Offering, Project, Stage
 from matching.store import Changes, Tx, events, queries
 
@@ -106,17 +106,6 @@ def _projects(tx: Tx, pks: list[int]) -> dict[int, Project]:
 # (written by an older version) takes the model's default.
 
 
-class MemberRecord(NamedTuple):
-    id: str
-    hours_per_week: float
-    remote_ok: bool
-    max_engagements: int
-    active_engagements: int
-    commune: str | None
-    postcode: str | None
-    causes: list[str]
-
-
 class NeedRecord(NamedTuple):
     id: str
     hours_per_week: float
@@ -139,23 +128,15 @@ def _or(value: Any, model: Any, name: str) -> Any:
     return _default(model, name) if value is None else value
 
 
-def _member_records(chunks: Iterator[list[tuple[Any, ...]]]) -> Iterator[dict[int, MemberRecord]]:
+def _member_fields(chunks: Iterator[list[list[Any]]]) -> Iterator[MemberFields]:
+    """The query's columns as ``MemberFields``, a stored document's missing field by its default."""
     names = ("hours_per_week", "remote_ok", "max_engagements", "active_engagements")
-    d_hours, d_remote, d_max, d_active = (_default(Member, n) for n in names)
-    for rows in chunks:
-        yield {
-            pk: MemberRecord(
-                ext,
-                d_hours if hours is None else hours,
-                d_remote if remote is None else bool(remote),
-                d_max if mx is None else mx,
-                d_active if active is None else active,
-                commune,
-                postcode,
-                causes or [],
-            )
-            for pk, ext, hours, remote, mx, active, commune, postcode, causes in rows
-        }
+    defaults = [_default(Member, n) for n in names]
+    for pks, ids, hours, remote, mx, active, communes, postcodes, causes in chunks:
+        hours, remote, mx, active = (
+            [d if v is None else v for v in column] for d, column in zip(defaults, (hours, remote, mx, active), strict=True)
+        )
+        yield MemberFields(pks, ids, hours, [bool(v) for v in remote], mx, active, communes, postcodes, causes)
 
 
 def _need_records(tx: Tx, territory_pk: int, today: dt.date) -> dict[int, tuple[NeedRecord, str, dict[str, Any]]]:
@@ -245,7 +226,7 @@ class TerritoryReadModel:
         with self._lock:
             self._refresh_members(tx)
             if self._members.columns is None:
-                cols = MemberColumns(_member_records(queries.member_fields(tx, territory_pk=self.territory_pk)))
+                cols = MemberColumns(_member_fields(queries.member_fields(tx, territory_pk=self.territory_pk)))
                 # the mask from the same reading as the columns: no suggestible member without its row
                 self._members.available = _mask(list(cols.pk_of.values()))
                 self._members.columns = cols
@@ -270,9 +251,9 @@ class TerritoryReadModel:
             mask.flags.writeable = False
             side.available = mask
             if side.columns is not None:
-                records = _member_records(queries.member_fields(tx, pks=now_available))
-                written = {pk: m for chunk in records for pk, m in chunk.items()}
-                cols = side.columns.with_members(written)
+                fields = list(_member_fields(queries.member_fields(tx, pks=now_available)))
+                merged = MemberFields(*([v for f in fields for v in getattr(f, name)] for name in MemberFields._fields))
+                cols = side.columns.with_members(merged)
                 # rows replaced pile up: past the live ones, the next question rebuilds
                 side.columns = cols if cols.unused_rows <= len(cols.pk_of) else None
         side.dirty = set()
