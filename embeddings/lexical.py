@@ -123,8 +123,11 @@ class _Matrix:
     def __init__(self, order: np.ndarray, lengths: np.ndarray, flat: np.ndarray, n_terms: int, k1: float, b: float) -> None:
         n_docs = len(order)
         self.num_docs = n_docs
-        doc = np.repeat(np.arange(n_docs, dtype=np.int64), lengths)
-        pairs, tf = np.unique(doc * max(1, n_terms) + flat.astype(np.int64), return_counts=True)
+        keys = np.repeat(np.arange(n_docs, dtype=np.int64), lengths) * max(1, n_terms) + flat.astype(np.int64)
+        # grouped by document already: a stable sort (timsort on runs) is near linear, unlike np.unique's
+        keys.sort(kind="stable")
+        first = np.flatnonzero(np.concatenate([[True], keys[1:] != keys[:-1]])) if len(keys) else np.zeros(0, dtype=np.int64)
+        pairs, tf = keys[first], np.diff(np.append(first, len(keys)))
         pair_doc, pair_term = np.divmod(pairs, max(1, n_terms))
         df = np.bincount(pair_term, minlength=n_terms)
         # bm25s (Lucene): idf in Python floats, kept as float32; l_avg the float64 mean of lengths

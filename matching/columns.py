@@ -39,14 +39,20 @@ class _Causes:
 
     def __init__(self, lists: list[list[str]], vocabulary: dict[str, int] | None = None) -> None:
         self.vocabulary: dict[str, int] = dict(vocabulary or {})
-        keys = [{scoring.cause_key(c) for c in causes} for causes in lists]
-        for row in keys:
-            for key in sorted(row):
-                self.vocabulary.setdefault(key, len(self.vocabulary))
-        self.matrix = np.zeros((len(lists), max(1, len(self.vocabulary))), dtype=bool)
-        for n, row in enumerate(keys):
-            self.matrix[n, [self.vocabulary[k] for k in row]] = True
-        self.count = np.fromiter((len(row) for row in keys), dtype=np.int64, count=len(keys))
+        vocab, key = self.vocabulary, scoring.cause_key
+        rows: list[int] = []
+        cols: list[int] = []
+        count = np.zeros(len(lists), dtype=np.int64)
+        for n, causes in enumerate(lists):
+            if not causes:
+                continue
+            keys = sorted({key(c) for c in causes})
+            count[n] = len(keys)
+            rows += [n] * len(keys)
+            cols += [vocab.setdefault(k, len(vocab)) for k in keys]
+        self.matrix = np.zeros((len(lists), max(1, len(vocab))), dtype=bool)
+        self.matrix[rows, cols] = True  # one assignment for every row (a million members)
+        self.count = count
 
     def appended(self, lists: list[list[str]]) -> _Causes:
         """A new matrix with rows for these lists after the current ones."""
