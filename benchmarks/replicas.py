@@ -7,6 +7,8 @@ the other processes. Prints JSON on stdout. Measures, not tests (docs/performanc
     .venv/bin/python benchmarks/replicas.py start --dir /tmp/replica-100k --runs 3 [--requests 30]
     # three `maillage serve` on one PostgreSQL: a write through one, seen by the two others
     .venv/bin/python benchmarks/replicas.py propagation --writes 200
+    # recall@10 of the saved member index against exact search, at several nprobe
+    .venv/bin/python benchmarks/replicas.py recall --dir /tmp/replica-1m --nprobe 10,19
 
 ``build``: the texts come from the demo generator; 2 000 member texts are encoded with the real
 model and every vector is a synthetic mixture of those (``perf.synthetic``), put in the vector
@@ -24,6 +26,8 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+
+import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -173,9 +177,53 @@ def start(directory: Path, runs: int, url: str | None, requests: int = 0) -> dic
     }
 
 
+def recall(directory: Path, nprobes: list[int], queries: int = 200) -> dict:
+    """Recall@10 of the saved member index (as the service loads it) against exact search over
+    the same vectors taken from the vector cache, for held-out queries, at each ``nprobe``."""
+    import faiss
+
+    from benchmarks.perf import pct, synthetic, timed
+    from embeddings.index import VectorIndex
+    from matching.settings import Settings
+    from matching.store import Store
+    from matching.store import queries as q
+
+    settings = Settings(data_dir=directory / "var")
+    store = Store(settings.database_url)
+    with store.read() as tx:
+        hashes = q.text_hashes(tx, kind="member")
+    pks = np.array(sorted(hashes), dtype=np.int64)
+    model = VectorIndex.read_metadata(settings.index_dir / "member.faiss.npz")["model_id"]
+    exact = faiss.IndexFlatIP(512)
+    for start in range(0, len(pks), 50_000):
+        chunk = pks[start : start + 50_000]
+        found = store.vectors.get_many(model, [hashes[int(pk)] for pk in chunk])
+        exact.add(np.vstack([found[hashes[int(pk)]] for pk in chunk]).astype(np.float32))
+    rng = np.random.default_rng(99)
+    base = np.vstack([exact.reconstruct(int(i)) for i in rng.choice(len(pks), 2000, replace=False)])
+    held_out = synthetic(base, queries, seed=99)
+    _, truth = exact.search(held_out, 10)
+    truth = pks[truth]
+    out: dict = {"members": len(pks), "queries": queries}
+    index = VectorIndex.load(settings.index_dir / "member.faiss.npz")
+    for nprobe in nprobes:
+        index.set_nprobe(nprobe)
+        got = [[h.id for h in index.search(v, 10)] for v in held_out]
+        hits = np.mean([len(set(g) & set(t.tolist())) / 10 for g, t in zip(got, truth, strict=True)])
+        lat = timed(lambda i: index.search(held_out[i % queries], 10), 3 * queries)
+        out[f"nprobe_{nprobe}"] = {
+            "recall_at_10": round(float(hits), 4),
+            "search_p50_ms": pct(lat, 50),
+            "params": dict(index.params),
+        }
+    store.dispose()
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("what", nargs="?", choices=["build", "start", "propagation"])
+    parser.add_argument("what", nargs="?", choices=["build", "start", "propagation", "recall"])
+    parser.add_argument("--nprobe", default="10,19", help="recall: the nprobe values to measure")
     parser.add_argument("--members", type=int, default=100_000)
     parser.add_argument("--dir", type=Path, default=Path("/tmp/replica-100k"))
     parser.add_argument("--database-url", default=None, help="a PostgreSQL URL (default: SQLite in the data dir)")
@@ -193,6 +241,8 @@ def main() -> None:
         result = build(args.members, args.dir, args.database_url)
     elif args.what == "start":
         result = start(args.dir, args.runs, args.database_url, args.requests)
+    elif args.what == "recall":
+        result = recall(args.dir, [int(n) for n in args.nprobe.split(",")])
     else:
         from benchmarks.propagation import propagation
 
