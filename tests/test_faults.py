@@ -111,7 +111,7 @@ def test_temporary_files_of_a_save_killed_midway_are_removed_on_start(settings, 
         proc.kill()
         proc.wait(10)
     left = list(path.parent.glob("*.tmp"))
-    assert left and left[0].stat().st_size > 0  # what the kill left behind
+    assert left  # what the kill left behind (empty or partly written)
     mine = path.parent / f"need.faiss.npz.{os.getpid()}.abc123.tmp"  # a save of a live process stays
     mine.write_bytes(b"en cours")
     rec = Recommender(settings, encoder=use_encoder)
