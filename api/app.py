@@ -71,9 +71,11 @@ def create_app(settings: Settings | None = None, recommender: Recommender | None
         # event loop, in arrival order.
         anyio.to_thread.current_default_thread_limiter().total_tokens = rec.settings.threads
         app.state.recommender = rec
+        rec.feed.start()  # other processes' writes, from the store's change log
         try:
             yield
         finally:
+            rec.feed.stop()
             if recommender is None:
                 rec.close()
 

@@ -25,7 +25,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
 from matching.access import Forbidden, Unauthenticated
-from matching.errors import Conflict, InvalidRequest, NotFound
+from matching.errors import Conflict, InvalidRequest, NotFound, Unavailable
 from matching.messages import cut, message, where
 
 MAX_ERRORS = 20  # errors listed in one reply (a batch of 1000 bad events gives 20, and a count)
@@ -133,6 +133,11 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(InvalidRequest)
     async def _invalid(_: Request, exc: InvalidRequest) -> JSONResponse:
         return JSONResponse(status_code=422, content={"detail": str(exc)})
+
+    @app.exception_handler(Unavailable)
+    async def _unavailable(_: Request, exc: Unavailable) -> JSONResponse:
+        # the store restarts, is busy, full or read-only: not a bug of the request, try later
+        return JSONResponse(status_code=503, content={"detail": str(exc)}, headers={"Retry-After": str(exc.retry_after)})
 
     @app.exception_handler(Unauthenticated)
     async def _unauthenticated(_: Request, exc: Unauthenticated) -> JSONResponse:

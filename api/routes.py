@@ -50,16 +50,21 @@ def _same_id(path_id: str, body_id: str) -> None:
     tags=["service"],
     summary="État du service (le détail des index avec une clé admin)",
     description=(
-        "Sans clé (répartiteur de charge) : `status` et `encoder` seulement. Avec une clé admin dans "
-        "l'en-tête `X-API-Key` : aussi la dimension des vecteurs et, par index, le nombre de vecteurs, "
-        "celui du stockage et leur concordance. Une clé invalide n'est pas une erreur ici : la réponse "
-        "est celle sans clé."
+        "Sans clé (répartiteur de charge) : `status` et `encoder` seulement ; 503 quand le processus est en "
+        "retard sur le journal des changements (`lagging`). Avec une clé admin dans l'en-tête `X-API-Key` : "
+        "aussi la dimension des vecteurs, par index le nombre de vecteurs, celui du stockage et leur "
+        "concordance, la position dans le journal et la dernière sauvegarde. Une clé invalide n'est pas une "
+        "erreur ici : la réponse est celle sans clé."
     ),
     response_model=Health,
     response_model_exclude_none=True,
+    responses={503: {"model": Health, "description": "En retard sur le journal des changements : à sortir de la répartition"}},
 )
-def health(request: Request, rec: Rec) -> dict:
+def health(request: Request, rec: Rec, response: Response) -> dict:
     details = rec.health()  # reads the store: a broken database fails the check
+    if details["status"] == "lagging":  # a load balancer takes this process out until it catches up
+        response.status_code = 503
+        response.headers["Retry-After"] = "5"
     try:
         require_admin(request)
     except (access.Unauthenticated, access.Forbidden):

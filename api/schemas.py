@@ -31,13 +31,32 @@ class SearchRequest(InputModel):
     k: int = Field(default=10, ge=1, le=50, strict=True, description="Nombre de résultats (un entier JSON, de 1 à 50)")
 
 
+class Feed(BaseModel):
+    applied: int = Field(description="Dernière position du journal des changements appliquée par ce processus")
+    last: int = Field(description="Dernière position du journal dans le stockage")
+    lag_changes: int = Field(description="Changements pas encore appliqués")
+    lag_seconds: float = Field(description="Âge du plus ancien changement pas encore appliqué (secondes)")
+    mode: str = Field(description="notify (PostgreSQL LISTEN/NOTIFY, et sondage) ou poll (sondage seul)")
+    following: bool = Field(description="Le suivi du journal tourne dans ce processus")
+    error: str | None = Field(default=None, description="Dernière erreur du suivi, s'il ne s'en est pas remis")
+
+
+class SnapshotState(BaseModel):
+    saved: bool = Field(description="Les index sur disque reflètent la mémoire")
+    error: str | None = Field(default=None, description="Pourquoi la dernière sauvegarde a échoué (servi depuis la mémoire)")
+
+
 class Health(BaseModel):
-    status: str = Field(description="« ok » quand le service répond et lit son stockage")
+    status: str = Field(
+        description="ok ; degraded (sert, mais un index n'est pas sauvegardé ou diffère du stockage) ; lagging (503)"
+    )
     encoder: str = Field(description="Modèle d'encodage des textes")
     dim: int | None = Field(default=None, description="Dimension des vecteurs (clé admin)")
     indexes: dict[str, dict[str, Any]] | None = Field(
         default=None, description="Par index : vecteurs, stockage, concordance (clé admin)"
     )
+    feed: Feed | None = Field(default=None, description="Position dans le journal des changements et retard (clé admin)")
+    snapshot: SnapshotState | None = Field(default=None, description="Dernière sauvegarde des index (clé admin)")
 
 
 class Problem(BaseModel):

@@ -94,8 +94,18 @@ class CachedEncoder:
         return self.model_id
 
     def encode(self, texts: list[str], *, kind: Kind = "document", progress: bool = False) -> np.ndarray:
+        return self.encode_keeping(texts, kind=kind, progress=progress)[0]
+
+    def encode_keeping(
+        self, texts: list[str], *, kind: Kind = "document", progress: bool = False, keep: bool = True
+    ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+        """The vectors of ``texts`` and those that were encoded now (text hash -> vector).
+
+        ``keep=False``: new document vectors are not written to the cache; the caller stores
+        them (the service does it in the transaction of the write they belong to).
+        """
         if not texts:
-            return np.zeros((0, self.dim), dtype=np.float32)
+            return np.zeros((0, self.dim), dtype=np.float32), {}
         key = self._cache_model_id(kind)
         hashes = [text_hash(t) for t in texts]
         found: dict[str, np.ndarray] = {}
@@ -111,6 +121,7 @@ class CachedEncoder:
         missing = list(dict.fromkeys(t for t, h in zip(texts, hashes, strict=True) if h not in found))
         self.stats["hits"] += len(texts) - sum(1 for h in hashes if h not in found)
         self.stats["misses"] += sum(1 for h in hashes if h not in found)
+        fresh: dict[str, np.ndarray] = {}
         if missing:
             start = time.perf_counter()
             new = _encode_batches(self.encoder, missing, kind, progress)
@@ -118,10 +129,10 @@ class CachedEncoder:
             fresh = {text_hash(t): v for t, v in zip(missing, new, strict=True)}
             if kind == "query":
                 self._remember(fresh)
-            else:
+            elif keep:
                 self.cache.put_many(key, fresh)
             found.update(fresh)
-        return np.vstack([found[h] for h in hashes]).astype(np.float32, copy=False)
+        return np.vstack([found[h] for h in hashes]).astype(np.float32, copy=False), fresh
 
     def _remember(self, vectors: dict[str, np.ndarray]) -> None:
         with self._lock:

@@ -402,16 +402,31 @@ class VectorIndex:
             "fingerprint": self.fingerprint(),
         }
 
-    def save(self, path: str | Path, extra: dict[str, Any] | None = None) -> None:
-        """Write metadata and index to one file, atomically (temp file + ``os.replace``)."""
+    def save(self, path: str | Path, extra: dict[str, Any] | None = None, arrays: dict[str, np.ndarray] | None = None) -> None:
+        """Write metadata and index to one file, atomically (temp file + ``os.replace``).
+
+        ``arrays``: more named arrays kept in the same file (``read_arrays``).
+        """
+        self.write(path, *self.serialized(extra), arrays=arrays)
+
+    def serialized(self, extra: dict[str, Any] | None = None) -> tuple[dict[str, Any], np.ndarray, np.ndarray]:
+        """What ``save`` writes: metadata, the serialised FAISS index, the ids (a copy: the index
+        may change while the file is written)."""
+        return self.metadata() | (extra or {}), self._faiss.serialize_index(self._index), self.id_array()
+
+    @staticmethod
+    def write(
+        path: str | Path, meta: dict[str, Any], blob: np.ndarray, ids: np.ndarray, *, arrays: dict[str, np.ndarray] | None = None
+    ) -> None:
+        """Write a serialised index to one file, atomically. The temporary file is
+        ``<name>.<process id>.<random>.tmp``: a later process can tell one left by a process
+        killed while saving (``IndexSet.remove_temporary_files``)."""
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
-        meta = self.metadata() | (extra or {})
-        blob = self._faiss.serialize_index(self._index)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f"{path.name}.{os.getpid()}.", suffix=".tmp")
         try:
             with os.fdopen(fd, "wb") as fh:
-                np.savez(fh, meta=np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8), index=blob, ids=self.id_array())
+                np.savez(fh, meta=np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8), index=blob, ids=ids, **(arrays or {}))
                 fh.flush()
                 os.fsync(fh.fileno())
             os.replace(tmp, path)
@@ -423,6 +438,12 @@ class VectorIndex:
     def read_metadata(path: str | Path) -> dict[str, Any]:
         with np.load(path) as data:
             return json.loads(data["meta"].tobytes().decode())
+
+    @staticmethod
+    def read_arrays(path: str | Path, names: Iterable[str]) -> dict[str, np.ndarray]:
+        """The named arrays saved with an index (``save(arrays=)``); those absent are left out."""
+        with np.load(path) as data:
+            return {name: data[name] for name in names if name in data.files}
 
     @classmethod
     def load(cls, path: str | Path, *, model_id: str | None = None, policy: IndexPolicy | None = None) -> VectorIndex:

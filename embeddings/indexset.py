@@ -8,13 +8,21 @@ or projects.
 
 Life cycle:
 
-- ``open(source)``: load each saved index whose fingerprint (an order-independent hash of
-  the ``(id, text hash)`` pairs of the source), size, model and structure match the source;
-  rebuild the others from the source (vectors from the cache, so only new texts are encoded);
+- ``open(source, position=, replay=)``: load each saved index (a **snapshot**: it records the
+  source position it reflects, e.g. the store's change-log sequence, and the fingerprint
+  share of each id); with ``replay``, bring it forward with the changes since that position;
+  without, keep it only if its fingerprint (an order-independent hash of the ``(id, text
+  hash)`` pairs), size, model and structure match the source; rebuild the others from the
+  source (vectors from the cache, so only new texts are encoded). An unreadable file
+  (truncated, flipped bits, empty) is rebuilt with a warning; temporary files left by a
+  process killed while saving are removed;
 - ``prepare(texts)`` before a write (encodes documents through the cache, outside any
   database transaction), then ``apply(changes, prepared)`` after it commits: the one way the
-  indexes change (``changes`` says which ids got which text and which ids left);
-- ``save(kind)``: every index of the kind, each file atomic (``VectorIndex.save``).
+  indexes change (``changes`` says which ids got which text and which ids left). ``apply``
+  changes memory only: the kinds it touched are saved by the next ``snapshot(position)``;
+- ``save(kind)`` / ``snapshot(position)``: every index of a kind (of the changed kinds), each
+  file atomic (``VectorIndex.save``). A failed save (disk full, read-only) leaves the
+  indexes serving from memory, the kinds still to save, and the reason in ``save_error``.
 
 Queries are encoded here (``query_vector``): the text of a question goes down to retrieval,
 which asks for the vector of the channel it searches.
@@ -28,10 +36,14 @@ Example:
 from __future__ import annotations
 
 import hashlib
+import itertools
 import logging
+import os
 import threading
+import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
@@ -39,7 +51,7 @@ import numpy as np
 
 from embeddings.adapter import QueryAdapter
 from embeddings.cache import CachedEncoder, text_hash
-from embeddings.index import IndexMismatch, IndexPolicy, VectorIndex
+from embeddings.index import IndexPolicy, VectorIndex
 from embeddings.lexical import LexicalIndex
 
 log = logging.getLogger(__name__)
@@ -64,7 +76,12 @@ class IndexChanges(Protocol):
     removed: dict[str, set[int]]
 
 
-Prepared = dict[str, dict[str, np.ndarray]]  # channel -> text -> document vector
+class Prepared(dict[str, dict[str, np.ndarray]]):
+    """Channel -> text -> document vector, for a write about to be stored; ``fresh``: the vectors
+    encoded for it and not yet in the cache (model id -> text hash -> vector), when
+    ``prepare(keep=False)`` left them to the caller's transaction."""
+
+    fresh: dict[str, dict[str, np.ndarray]]
 
 
 def contribution(pk: int, hash_: str) -> int:
@@ -87,6 +104,44 @@ def _same_policy(saved: dict[str, Any] | None, policy: IndexPolicy) -> bool:
         "threshold": policy.threshold,
         "nlist": policy.nlist,
     }
+
+
+@dataclass
+class Saving:
+    """What is left to save, and why the last save failed (None when it did not)."""
+
+    dirty: set[str] = field(default_factory=set)
+    error: str | None = None
+    lock: Any = field(default_factory=threading.Lock)  # one file write at a time
+    written: dict[str, int] = field(default_factory=dict)  # kind -> generation of the copy on disk
+    generations: Any = field(default_factory=lambda: itertools.count())
+
+    def next_generation(self) -> int:
+        return next(self.generations)
+
+    def failed(self, kind: str, exc: OSError) -> None:
+        self.error = f"index {kind} non sauvegardé ({exc.strerror or exc}) : servi depuis la mémoire, reconstruit au prochain démarrage si besoin"
+        log.warning("%s", self.error)
+
+
+def _writer_alive(tmp: Path) -> bool:
+    """Whether the process that writes a temporary index file (``<name>.<pid>.<random>.tmp``) still runs."""
+    parts = tmp.name.split(".")
+    pid = int(parts[-3]) if len(parts) >= 3 and parts[-3].isdigit() else None
+    if pid is None:  # an older name without the process id: alive while recently written
+        try:
+            return time.time() - tmp.stat().st_mtime < 60
+        except OSError:
+            return False
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 class IndexSet:
@@ -122,6 +177,7 @@ class IndexSet:
         self._adapters: dict[str, QueryAdapter] = {}  # kind -> adapter of the primary channel
         self._contrib: dict[str, dict[int, int]] = {k: {} for k in self.kinds}  # kind -> id -> fingerprint share
         self._lock = threading.RLock()
+        self.saving = Saving()  # kinds changed since saved, the last save failure
 
     # -- what is where --------------------------------------------------------------------
     @property
@@ -139,6 +195,22 @@ class IndexSet:
             return self.directory / f"{kind}.faiss.npz"
         slug = "".join(c if c.isalnum() or c in "-_" else "_" for c in channel)
         return self.directory / f"{kind}.{slug}.faiss.npz"
+
+    def lexical_path(self, kind: str) -> Path:
+        return self.directory / f"{kind}.lexical.npz"
+
+    def _saved_lexical(self, kind: str, position: int) -> LexicalIndex | None:
+        """The lexical index saved with the dense ones at ``position`` (None: absent, other, unreadable)."""
+        path = self.lexical_path(kind)
+        if not path.exists():
+            return None
+        try:
+            if LexicalIndex.read_metadata(path).get("source_position") != position:
+                return None
+            return LexicalIndex.load(path, self._analyzer)
+        except Exception as exc:  # truncated, flipped bits, empty: analysed again from the store
+            log.warning("index lexical %s illisible (%s: %s) : reconstruit depuis le stockage", kind, type(exc).__name__, exc)
+            return None
 
     def adapter_path(self, kind: str) -> Path:
         return self.directory / f"{kind}.adapter.npz"
@@ -163,45 +235,110 @@ class IndexSet:
         return fingerprint(self._contrib[kind].values())
 
     # -- open, rebuild, save ------------------------------------------------------------------
-    def open(self, source: DocumentSource, *, progress: bool = False) -> dict[str, str]:
-        """Load the indexes that match the source, rebuild the others; per kind ``loaded`` or ``rebuilt``."""
+    def open(
+        self,
+        source: DocumentSource,
+        *,
+        progress: bool = False,
+        position: int | None = None,
+        replay: Callable[[str, int], IndexChanges | None] | None = None,
+    ) -> dict[str, str]:
+        """Load the saved indexes, rebuild the others; per kind ``loaded``, ``replayed`` or ``rebuilt``.
+
+        Args:
+            position: the source's position now (recorded by the indexes rebuilt here).
+            replay: ``(kind, saved position) -> changes`` since that position, or None when
+                they are no longer known: a snapshot is then kept only if it matches the source.
+        """
         done = {}
         with self._lock:
+            self.remove_temporary_files()
             for kind in self.kinds:
-                done[kind] = self._open_kind(source, kind, progress=progress)
-                self._load_lexical(source, kind)
+                done[kind] = self._open_kind(source, kind, progress=progress, position=position, replay=replay)
                 self._load_adapter(kind)
         return done
 
-    def _open_kind(self, source: DocumentSource, kind: str, *, progress: bool) -> str:
-        contrib = {pk: contribution(pk, h) for pk, h in source.text_hashes(kind).items()}
-        expected = fingerprint(contrib.values())
-        loaded = {}
+    def remove_temporary_files(self) -> list[Path]:
+        """Remove the temporary files of saves that never finished (a process killed while saving).
+
+        A temporary file names the process that writes it; one whose process is gone is removed
+        (one of an older version, without a process id, when it is over a minute old).
+        """
+        removed = []
+        for tmp in self.directory.glob("*.npz*.tmp") if self.directory.is_dir() else []:
+            if not _writer_alive(tmp):
+                tmp.unlink(missing_ok=True)
+                removed.append(tmp)
+        if removed:
+            log.warning("fichiers temporaires d'une sauvegarde interrompue supprimés : %s", ", ".join(p.name for p in removed))
+        return removed
+
+    def _load_channels(self, kind: str) -> tuple[dict[str, VectorIndex], dict[str, Any]]:
+        """Every channel's saved index of a kind, if all can be read and were built by the same
+        encoders under the same structural settings; else ``{}``. Also the primary's metadata."""
+        loaded: dict[str, VectorIndex] = {}
+        meta: dict[str, Any] = {}
         for channel, encoder in self.channels.items():
             path = self.index_path(kind, channel)
             if not path.exists():
-                break
+                return {}, {}
             try:
-                meta = VectorIndex.read_metadata(path)
-                if not (
-                    meta.get("store_fingerprint") == expected
-                    and meta.get("count") == len(contrib)
-                    and meta.get("model_id") == encoder.model_id
-                    and meta.get("kind") == self.policy.structure_for(len(contrib))
-                    and _same_policy(meta.get("policy"), self.policy)
-                ):
-                    log.warning("index %s (%s) différent du store ou des réglages : reconstruction", kind, channel)
-                    break
+                saved = VectorIndex.read_metadata(path)
+                if saved.get("model_id") != encoder.model_id or not _same_policy(saved.get("policy"), self.policy):
+                    log.warning("index %s (%s) construit avec d'autres réglages : reconstruction", kind, channel)
+                    return {}, {}
                 loaded[channel] = VectorIndex.load(path, model_id=encoder.model_id, policy=self.policy)
-            except (OSError, ValueError, KeyError, IndexMismatch) as exc:
-                log.warning("index %s (%s) illisible (%s) : reconstruction", kind, channel, exc)
-                break
-        if len(loaded) == len(self.channels):
+                if channel == self.primary:
+                    meta = saved | VectorIndex.read_arrays(path, ("share_ids", "shares"))
+            except Exception as exc:  # truncated, flipped bits (zip CRC), empty, foreign: rebuilt
+                log.warning(
+                    "index %s (%s) illisible (%s: %s) : reconstruction depuis le stockage", kind, channel, type(exc).__name__, exc
+                )
+                return {}, {}
+        return loaded, meta
+
+    def _open_kind(
+        self,
+        source: DocumentSource,
+        kind: str,
+        *,
+        progress: bool,
+        position: int | None,
+        replay: Callable[[str, int], IndexChanges | None] | None,
+    ) -> str:
+        loaded, meta = self._load_channels(kind)
+        saved_at = meta.get("source_position")
+        if loaded and replay is not None and saved_at is not None and "shares" in meta:
+            changes = replay(kind, int(saved_at))
+            if changes is not None:  # the snapshot, brought forward with what changed since
+                for channel, index in loaded.items():
+                    self._dense[(channel, kind)] = index
+                self._contrib[kind] = dict(zip(meta["share_ids"].tolist(), meta["shares"].tolist(), strict=True))
+                lexical = self._saved_lexical(kind, int(saved_at))
+                if lexical is None:
+                    self._load_lexical(source, kind)  # the store's current texts: at least the position
+                else:
+                    self._lexical[kind] = lexical
+                if not (changes.removed.get(kind) or changes.upserted.get(kind)):
+                    return "loaded"
+                self._apply_kind(
+                    kind, changes.removed.get(kind, set()), changes.upserted.get(kind, {}), {}, lexical=lexical is not None
+                )
+                return "replayed"
+        contrib = {pk: contribution(pk, h) for pk, h in source.text_hashes(kind).items()}
+        if loaded and (
+            meta.get("store_fingerprint") == fingerprint(contrib.values())
+            and meta.get("count") == len(contrib)
+            and meta.get("kind") == self.policy.structure_for(len(contrib))
+        ):
             for channel, index in loaded.items():
                 self._dense[(channel, kind)] = index
             self._contrib[kind] = contrib
+            self._load_lexical(source, kind)
             return "loaded"
-        self._rebuild_kind(source, kind, progress=progress)
+        if loaded:
+            log.warning("index %s différent du stockage : reconstruction", kind)
+        self._rebuild_kind(source, kind, progress=progress, position=position)
         return "rebuilt"
 
     def rebuild(
@@ -212,8 +349,10 @@ class IndexSet:
         engine: Literal["local", "ray"] = "local",
         workers: int = 1,
         address: str | None = None,
+        position: int | None = None,
     ) -> dict[str, int]:
-        """Recreate every index from the source (vectors come from the cache when unchanged).
+        """Recreate every index from the source (vectors come from the cache when unchanged);
+        ``position``: the source's position before it was read (recorded in the files).
 
         Args:
             engine: ``local`` encodes in this process; ``ray`` encodes the texts missing from
@@ -224,11 +363,11 @@ class IndexSet:
             raise ValueError(f"moteur inconnu {engine!r} (local, ray)")
         with self._lock:
             counts = {
-                kind: self._rebuild_kind(source, kind, progress=progress, engine=engine, workers=workers, address=address)
+                kind: self._rebuild_kind(
+                    source, kind, progress=progress, engine=engine, workers=workers, address=address, position=position
+                )
                 for kind in self.kinds
             }
-            for kind in self.kinds:
-                self._load_lexical(source, kind)
             return counts
 
     def _rebuild_kind(
@@ -240,8 +379,10 @@ class IndexSet:
         engine: str = "local",
         workers: int = 1,
         address: str | None = None,
+        position: int | None = None,
     ) -> int:
         docs = source.documents(kind)
+        self._load_lexical(source, kind, docs)
         for channel, encoder in self.channels.items():
             index = VectorIndex(encoder.dim, encoder.model_id, policy=self.policy)
             if docs:
@@ -252,7 +393,8 @@ class IndexSet:
                 index.upsert([pk for pk, _, _ in docs], vectors)
             self._dense[(channel, kind)] = index
         self._contrib[kind] = {pk: contribution(pk, h) for pk, _, h in docs}
-        self.save(kind)
+        self.saving.dirty.add(kind)
+        self.snapshot(position, kinds=[kind])  # a failure is reported, the index serves from memory
         return len(docs)
 
     def _encode_documents(
@@ -273,29 +415,81 @@ class IndexSet:
             found.update(fresh)
         return np.vstack([found[h] for h in hashes]).astype(np.float32, copy=False)
 
-    def _load_lexical(self, source: DocumentSource, kind: str) -> None:
+    def _load_lexical(self, source: DocumentSource, kind: str, docs: list[tuple[int, str, str]] | None = None) -> None:
         lexical = LexicalIndex(self._analyzer)
-        docs = source.documents(kind)
+        docs = source.documents(kind) if docs is None else docs
         lexical.upsert([pk for pk, _, _ in docs], [text for _, text, _ in docs])
         self._lexical[kind] = lexical
 
-    def save(self, kind: str) -> None:
-        extra = {"store_fingerprint": self.fingerprint(kind), "entity": kind}
-        for channel in self.channels:
-            self._dense[(channel, kind)].save(self.index_path(kind, channel), extra=extra)
+    def save(self, kind: str, position: int | None = None) -> None:
+        """Save every index of a kind (raises ``OSError`` when it cannot); ``position``: the
+        source position the indexes reflect at least (a snapshot is replayed from there).
+
+        The indexes are copied under the lock, and written to disk outside it: questions are
+        not held up by the disk. Of two saves of a kind, the later copy wins.
+        """
+        with self._lock:
+            extra = {"store_fingerprint": self.fingerprint(kind), "entity": kind, "source_position": position}
+            contrib = self._contrib[kind]
+            shares = {
+                "share_ids": np.fromiter(contrib.keys(), dtype=np.int64, count=len(contrib)),
+                "shares": np.fromiter(contrib.values(), dtype=np.uint64, count=len(contrib)),
+            }
+            copies = [
+                (self.index_path(kind, channel), self._dense[(channel, kind)].serialized(extra), channel == self.primary)
+                for channel in self.channels
+            ]
+            self.saving.dirty.discard(kind)
+            generation = self.saving.next_generation()
+        with self.saving.lock:
+            if self.saving.written.get(kind, -1) > generation:
+                return  # a later copy was written meanwhile
+            try:
+                for path, (meta, blob, ids), primary in copies:
+                    VectorIndex.write(path, meta, blob, ids, arrays=shares if primary else None)
+                self._lexical[kind].save(self.lexical_path(kind), extra={"source_position": position, "entity": kind})
+            except BaseException:
+                self.saving.dirty.add(kind)
+                raise
+            self.saving.written[kind] = generation
+
+    def snapshot(self, position: int | None = None, *, kinds: Iterable[str] | None = None) -> list[str]:
+        """Save the kinds changed since their last save (or ``kinds``); returns those saved.
+
+        A failure (disk full, read-only, missing directory) is logged and kept in
+        ``saving.error``: the indexes go on serving from memory and the kinds stay to save.
+        """
+        saved = []
+        for kind in list(kinds if kinds is not None else sorted(self.saving.dirty)):
+            try:
+                self.save(kind, position)
+            except OSError as exc:
+                self.saving.failed(kind, exc)
+                return saved
+            saved.append(kind)
+        if saved and not self.saving.dirty:
+            self.saving.error = None
+        return saved
 
     # -- writes ---------------------------------------------------------------------------------
-    def prepare(self, texts: dict[str, list[str]], *, progress: bool = False) -> Prepared:
+    def prepare(self, texts: dict[str, list[str]], *, progress: bool = False, keep: bool = True) -> Prepared:
         """Encode the documents a write is about to store (cache first), before its transaction:
-        an encoder failure then writes nothing, and no database lock is held while encoding."""
-        prepared: Prepared = {channel: {} for channel in self.channels}
+        an encoder failure then writes nothing, and no database lock is held while encoding.
+
+        ``keep=False``: the new vectors are not written to the cache here but left in
+        ``prepared.fresh`` for the caller to store with the write itself (one transaction).
+        """
+        prepared = Prepared({channel: {} for channel in self.channels})
+        prepared.fresh = {}
         for items in texts.values():  # kind by kind: each kind's texts are encoded as one list
             unique = list(dict.fromkeys(items))
             if not unique:
                 continue
             for channel, encoder in self.channels.items():
-                vectors = encoder.encode(unique, kind="document", progress=progress)
+                vectors, fresh = encoder.encode_keeping(unique, kind="document", progress=progress, keep=keep)
                 prepared[channel].update(zip(unique, vectors, strict=True))
+                if fresh:
+                    prepared.fresh.setdefault(encoder.model_id, {}).update(fresh)
         return prepared
 
     def apply(self, changes: IndexChanges, prepared: Prepared | None = None) -> None:
@@ -308,27 +502,39 @@ class IndexSet:
         with self._lock:
             for kind in self.kinds:
                 removed, upserted = changes.removed.get(kind, set()), changes.upserted.get(kind, {})
-                if not removed and not upserted:
-                    continue
-                self._lexical[kind].remove(removed)
-                for pk in removed:
-                    self._contrib[kind].pop(pk, None)
-                pks = list(upserted)
-                texts = [upserted[pk] for pk in pks]
-                for channel, encoder in self.channels.items():
-                    index = self._dense[(channel, kind)]
-                    index.remove(removed)
-                    if pks:
-                        known = prepared.get(channel, {})
-                        missing = list(dict.fromkeys(t for t in texts if t not in known))
-                        if missing:
-                            known = known | dict(zip(missing, encoder.encode(missing, kind="document"), strict=True))
-                        index.upsert(pks, np.vstack([known[t] for t in texts]))
-                if pks:
-                    self._lexical[kind].upsert(pks, texts)
-                    for pk, text in zip(pks, texts, strict=True):
-                        self._contrib[kind][pk] = contribution(pk, text_hash(text))
-                self.save(kind)
+                if removed or upserted:
+                    self._apply_kind(kind, removed, upserted, prepared)
+
+    def _apply_kind(
+        self,
+        kind: str,
+        removed: set[int],
+        upserted: dict[int, str],
+        prepared: dict[str, dict[str, np.ndarray]],
+        *,
+        lexical: bool = True,
+    ) -> None:
+        if lexical:
+            self._lexical[kind].remove(removed)
+        for pk in removed:
+            self._contrib[kind].pop(pk, None)
+        pks = list(upserted)
+        texts = [upserted[pk] for pk in pks]
+        for channel, encoder in self.channels.items():
+            index = self._dense[(channel, kind)]
+            index.remove(removed)
+            if pks:
+                known = prepared.get(channel, {})
+                missing = list(dict.fromkeys(t for t in texts if t not in known))
+                if missing:
+                    known = known | dict(zip(missing, encoder.encode(missing, kind="document"), strict=True))
+                index.upsert(pks, np.vstack([known[t] for t in texts]))
+        if pks:
+            if lexical:
+                self._lexical[kind].upsert(pks, texts)
+            for pk, text in zip(pks, texts, strict=True):
+                self._contrib[kind][pk] = contribution(pk, text_hash(text))
+        self.saving.dirty.add(kind)
 
     def forget(self, hashes: Iterable[str]) -> None:
         """Drop the cached vectors of these texts, for every model (the texts of deleted people)."""
@@ -356,8 +562,8 @@ class IndexSet:
         if path.exists():
             try:
                 adapter = QueryAdapter.load(path)
-            except (OSError, ValueError, KeyError) as exc:
-                log.warning("adaptateur %s illisible (%s) : ignoré", kind, exc)
+            except Exception as exc:  # truncated, flipped bits, empty: the queries go unadapted
+                log.warning("adaptateur %s illisible (%s: %s) : ignoré", kind, type(exc).__name__, exc)
                 return
             if adapter.model_id == self.encoder.model_id and adapter.dim == self.encoder.dim:
                 self._adapters[kind] = adapter
@@ -381,20 +587,29 @@ class IndexSet:
         self._adapters.pop(kind, None)
 
     # -- state ----------------------------------------------------------------------------------
-    def status(self, counts: dict[str, int]) -> dict[str, Any]:
+    def status(self, counts: dict[str, int], fingerprints: dict[str, str | None] | None = None) -> dict[str, Any]:
         """Per kind: size, structure and parameters of the primary index, its fingerprint, and
-        whether it agrees with the source (``counts``: documents per kind in the source)."""
+        whether it agrees with the source (``counts``: documents per kind in the source;
+        ``fingerprints``: the source's fingerprint of each kind, None where it could not be
+        compared; without them, sizes are compared)."""
         out = {}
-        for kind in self.kinds:
-            index = self.dense(kind)
-            out[kind] = {
-                "count": len(index),
-                "kind": index.structure,
-                "params": index.params,
-                "store_count": counts[kind],
-                "fingerprint": self.fingerprint(kind),
-                "in_sync": len(index) == counts[kind],
-            }
+        with self._lock:
+            for kind in self.kinds:
+                index = self.dense(kind)
+                mine = self.fingerprint(kind)
+                theirs = (fingerprints or {}).get(kind) if fingerprints is not None else None
+                out[kind] = {
+                    "count": len(index),
+                    "kind": index.structure,
+                    "params": index.params,
+                    "store_count": counts[kind],
+                    "fingerprint": mine,
+                    "store_fingerprint": theirs,
+                    "in_sync": (mine == theirs if theirs is not None else None)
+                    if fingerprints is not None
+                    else len(index) == counts[kind],
+                    "saved": kind not in self.saving.dirty,
+                }
             if len(self.channels) > 1:
                 out[kind]["channels"] = {ch: len(self.dense(kind, ch)) for ch in self.channels}
         return out

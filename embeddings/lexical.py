@@ -1,9 +1,17 @@
 """A BM25 index keyed by the store's integer ids (the lexical channel).
 
 The tokenizer is a parameter (the domain passes its French analyzer), so this module
-knows nothing about languages, members or projects. Scoring uses ``bm25s`` (Lucene
-BM25). ``bm25s`` indexes are static, so the index is rebuilt lazily, at the first search
-after a change: cheap at a territory's size (tens of milliseconds for thousands of texts).
+knows nothing about languages, members or projects.
+
+**Compact form.** Each document is kept as the integer ids of its tokens (one flat ``int32``
+array, a vocabulary of the distinct tokens), not as lists of strings: at a million documents
+the strings alone took gigabytes. The BM25 matrix (one float32 score per document and term,
+by term) is built from those ids with numpy, lazily at the first search after a change
+(tens of milliseconds at 10 000 documents, about a second at a million); its values and the
+query sums are, to the bit, those of ``bm25s`` (Lucene BM25, float32; ``tests/embeddings/
+test_lexical.py`` compares them), which this module used to call and whose Python loops
+took seconds per hundred thousand documents. ``save``/``load`` keep the ids and the
+vocabulary in one file, so a process that starts does not analyse every text again.
 
 Example:
     >>> idx = LexicalIndex(str.split)
@@ -14,9 +22,14 @@ Example:
 
 from __future__ import annotations
 
-import logging
+import json
+import math
+import os
+import tempfile
 import threading
 from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -25,6 +38,121 @@ from embeddings.index import Hit
 
 K1 = 1.2
 B = 0.5
+EMPTY = "\x00"  # the one token of a document without any (no query can produce it)
+
+
+class _Tokens:
+    """Documents as token ids: one flat array, and each id's (start, length) in it by pk."""
+
+    def __init__(self) -> None:
+        self.vocab: dict[str, int] = {}
+        self.flat = np.zeros(1024, dtype=np.int32)
+        self.used = 0
+        self.start = np.full(0, -1, dtype=np.int64)  # by pk: start in flat, -1 when absent
+        self.length = np.zeros(0, dtype=np.int32)
+        self.count = 0  # documents present
+
+    def ids_of(self, tokens: list[str]) -> list[int]:
+        vocab = self.vocab
+        return [vocab.setdefault(t, len(vocab)) for t in tokens or [EMPTY]]
+
+    def put(self, pks: list[int], docs: list[list[int]]) -> None:
+        if not pks:
+            return
+        top = max(pks)
+        if top >= len(self.start):
+            size = max(top + 1, 2 * len(self.start))
+            self.start = np.concatenate([self.start, np.full(size - len(self.start), -1, dtype=np.int64)])
+            self.length = np.concatenate([self.length, np.zeros(size - len(self.length), dtype=np.int32)])
+        lengths = np.fromiter((len(d) for d in docs), dtype=np.int64, count=len(docs))
+        total = int(lengths.sum())
+        if self.used + total > len(self.flat):
+            grown = np.zeros(max(self.used + total, 2 * len(self.flat)), dtype=np.int32)
+            grown[: self.used] = self.flat[: self.used]
+            self.flat = grown
+        self.flat[self.used : self.used + total] = np.fromiter((t for d in docs for t in d), dtype=np.int32, count=total)
+        pk_arr = np.asarray(pks, dtype=np.int64)
+        self.count += int((self.start[pk_arr] < 0).sum())
+        self.start[pk_arr] = self.used + np.concatenate([[0], np.cumsum(lengths)[:-1]])
+        self.length[pk_arr] = lengths
+        self.used += total
+
+    def restore(self, vocab: dict[str, int], pks: np.ndarray, lengths: np.ndarray, flat: np.ndarray) -> None:
+        """Documents saved by ``live`` (pks in order, their lengths, their token ids)."""
+        self.vocab = vocab
+        size = int(pks.max()) + 1 if len(pks) else 0
+        self.start = np.full(size, -1, dtype=np.int64)
+        self.length = np.zeros(size, dtype=np.int32)
+        self.start[pks] = np.concatenate([[0], np.cumsum(lengths)[:-1]]) if len(pks) else self.start[pks]
+        self.length[pks] = lengths
+        self.flat = flat if len(flat) else np.zeros(1024, dtype=np.int32)
+        self.used, self.count = len(flat), len(pks)
+
+    def drop(self, pks: Iterable[int]) -> None:
+        arr = np.fromiter((int(i) for i in pks), dtype=np.int64)
+        arr = arr[(arr >= 0) & (arr < len(self.start))]
+        present = arr[self.start[arr] >= 0]
+        present = np.unique(present)
+        self.count -= len(present)
+        self.start[present] = -1
+        self.length[present] = 0
+
+    def live(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(pks in order, each one's length, every token id of theirs in that order)."""
+        order = np.flatnonzero(self.start >= 0).astype(np.int64)
+        lengths = self.length[order].astype(np.int64)
+        total = int(lengths.sum())
+        if total == 0:
+            return order, lengths, np.zeros(0, dtype=np.int32)
+        starts = self.start[order]
+        offsets = np.repeat(starts - np.concatenate([[0], np.cumsum(lengths)[:-1]]), lengths)
+        return order, lengths, self.flat[offsets + np.arange(total)]
+
+    def compact(self) -> None:
+        """Drop the ids of replaced and removed documents (when they outweigh the live ones)."""
+        if self.used <= 2 * max(1, int(self.length.sum())):
+            return
+        order, lengths, flat = self.live()
+        self.flat, self.used = flat.copy() if len(flat) else np.zeros(1024, dtype=np.int32), len(flat)
+        self.start[order] = np.concatenate([[0], np.cumsum(lengths)[:-1]]) if len(order) else self.start[order]
+
+
+class _Matrix:
+    """The BM25 scores of every (term, document) pair, by term (CSC), and the query sums."""
+
+    def __init__(self, order: np.ndarray, lengths: np.ndarray, flat: np.ndarray, n_terms: int, k1: float, b: float) -> None:
+        n_docs = len(order)
+        self.num_docs = n_docs
+        keys = np.repeat(np.arange(n_docs, dtype=np.int64), lengths) * max(1, n_terms) + flat.astype(np.int64)
+        # grouped by document already: a stable sort (timsort on runs) is near linear, unlike np.unique's
+        keys.sort(kind="stable")
+        first = np.flatnonzero(np.concatenate([[True], keys[1:] != keys[:-1]])) if len(keys) else np.zeros(0, dtype=np.int64)
+        pairs, tf = keys[first], np.diff(np.append(first, len(keys)))
+        pair_doc, pair_term = np.divmod(pairs, max(1, n_terms))
+        df = np.bincount(pair_term, minlength=n_terms)
+        # bm25s (Lucene): idf in Python floats, kept as float32; l_avg the float64 mean of lengths
+        idf = np.zeros(n_terms, dtype=np.float32)
+        present = np.flatnonzero(df)
+        distinct, which = np.unique(df[present], return_inverse=True)  # few distinct frequencies
+        logs = [math.log(1 + (n_docs - d + 0.5) / (d + 0.5)) for d in distinct.tolist()]
+        idf[present] = np.asarray(logs, dtype=np.float64)[which]
+        l_avg = lengths.mean() if n_docs else np.float64(1.0)
+        tf64 = tf.astype(np.float32).astype(np.float64)
+        denominator = k1 * ((1 - b) + (b * lengths[pair_doc].astype(np.float64)) / l_avg)
+        values = (idf[pair_term].astype(np.float64) * (tf64 / (denominator + tf64))).astype(np.float32)
+        by_term = np.argsort(pair_term, kind="stable")
+        self.indices = pair_doc[by_term].astype(np.int32)
+        self.data = values[by_term]
+        self.indptr = np.concatenate([[0], np.cumsum(df)]).astype(np.int64)
+
+    def scores(self, term_ids: list[int]) -> np.ndarray:
+        """The query's BM25 score of every document: float32 sums in the query's term order."""
+        out = np.zeros(self.num_docs, dtype=np.float32)
+        for term in term_ids:
+            start, end = self.indptr[term], self.indptr[term + 1]
+            # a document appears once per term: the same float32 adds as bm25s' np.add.at, faster
+            out[self.indices[start:end]] += self.data[start:end]
+        return out
 
 
 class LexicalIndex:
@@ -38,8 +166,8 @@ class LexicalIndex:
     def __init__(self, analyzer: Callable[[str], list[str]], *, k1: float = K1, b: float = B) -> None:
         self.analyzer = analyzer
         self.k1, self.b = k1, b
-        self._tokens: dict[int, list[str]] = {}
-        self._retriever = None
+        self._docs = _Tokens()
+        self._matrix: _Matrix | None = None
         self._order: np.ndarray = np.zeros(0, dtype=np.int64)
         self._pos = np.zeros(0, dtype=np.int64)  # by id: position in _order, -1 if absent
         self._dirty = True
@@ -48,39 +176,82 @@ class LexicalIndex:
         self._by_position = PerFilter()
 
     def __len__(self) -> int:
-        return len(self._tokens)
+        return self._docs.count
 
     def upsert(self, ids: Iterable[int], texts: Iterable[str]) -> None:
-        for i, text in zip(ids, texts, strict=True):
-            self._tokens[int(i)] = self.analyzer(text)
-        self._dirty = True
+        batch = {int(i): text for i, text in zip(ids, texts, strict=True)}  # an id twice: its last text
+        with self._lock:
+            pks = list(batch)
+            docs = [self._docs.ids_of(self.analyzer(text)) for text in batch.values()]
+            self._docs.drop(pks)
+            self._docs.put(pks, docs)
+            self._dirty = True
 
     def remove(self, ids: Iterable[int]) -> None:
-        for i in ids:
-            self._tokens.pop(int(i), None)
-        self._dirty = True
+        with self._lock:
+            self._docs.drop(ids)
+            self._dirty = True
 
     def _build(self) -> None:
-        import bm25s
-
-        logging.getLogger("bm25s").setLevel(logging.WARNING)  # bm25s sets DEBUG on import
-
         with self._lock:
             if not self._dirty:
                 return
-            self._order = np.array(sorted(self._tokens), dtype=np.int64)
-            self._pos = np.full(int(self._order.max()) + 1 if len(self._order) else 0, -1, dtype=np.int64)
-            self._pos[self._order] = np.arange(len(self._order))
+            self._docs.compact()
+            order, lengths, flat = self._docs.live()
+            self._pos = np.full(int(order.max()) + 1 if len(order) else 0, -1, dtype=np.int64)
+            self._pos[order] = np.arange(len(order))
             self._by_position.clear()
-            if len(self._order):
-                retriever = bm25s.BM25(k1=self.k1, b=self.b)
-                # an empty document would break bm25s: give it a token no query can produce
-                retriever.index([self._tokens[int(i)] or ["\x00"] for i in self._order], show_progress=False)
-                self._retriever = retriever
-            else:
-                self._retriever = None
+            self._matrix = _Matrix(order, lengths, flat, len(self._docs.vocab), self.k1, self.b) if len(order) else None
+            self._order = order
             self._dirty = False
 
+    # -- snapshot -------------------------------------------------------------------------------
+    def save(self, path: str | Path, extra: dict[str, Any] | None = None) -> None:
+        """Write the documents' token ids and the vocabulary to one file, atomically."""
+        with self._lock:
+            order, lengths, flat = self._docs.live()
+            vocab = sorted(self._docs.vocab, key=self._docs.vocab.__getitem__)
+        meta = {"k1": self.k1, "b": self.b, "count": len(order)} | (extra or {})
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f"{path.name}.{os.getpid()}.", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                np.savez(
+                    fh,
+                    meta=np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8),
+                    vocab=np.frombuffer("\n".join(vocab).encode("utf-8"), dtype=np.uint8),
+                    ids=order,
+                    lengths=lengths.astype(np.int32),
+                    tokens=flat,
+                )
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+
+    @staticmethod
+    def read_metadata(path: str | Path) -> dict[str, Any]:
+        with np.load(path) as data:
+            return json.loads(data["meta"].tobytes().decode())
+
+    @classmethod
+    def load(cls, path: str | Path, analyzer: Callable[[str], list[str]]) -> LexicalIndex:
+        """A saved index (``save``), with the analyzer that made its tokens."""
+        with np.load(path) as data:
+            meta = json.loads(data["meta"].tobytes().decode())
+            words = data["vocab"].tobytes().decode("utf-8")
+            ids, lengths, tokens = data["ids"], data["lengths"].astype(np.int64), data["tokens"]
+        index = cls(analyzer, k1=meta["k1"], b=meta["b"])
+        vocab = words.split("\n") if words else []
+        if len(tokens) != int(lengths.sum()) or (len(tokens) and len(vocab) <= int(tokens.max())) or len(ids) != meta["count"]:
+            raise ValueError(f"{path}: index lexical incohérent")
+        index._docs.restore({w: n for n, w in enumerate(vocab)}, ids.astype(np.int64), lengths, tokens.astype(np.int32))
+        return index
+
+    # -- queries ----------------------------------------------------------------------------------
     def query_tokens(self, text: str) -> list[str]:
         """Analyzed query, each term once (a repeated word does not count twice)."""
         return list(dict.fromkeys(self.analyzer(text)))
@@ -90,10 +261,12 @@ class LexicalIndex:
         if self._dirty:
             self._build()
         tokens = self.query_tokens(text)
-        if self._retriever is None or not tokens:
+        matrix = self._matrix
+        if matrix is None or not tokens:
             return None
-        scores = np.asarray(self._retriever.get_scores(tokens), dtype=np.float32)
-        return Scored(self._order, self._pos, scores, self._filter_by_position)
+        vocab = self._docs.vocab
+        terms = [vocab[t] for t in tokens if t in vocab and vocab[t] < len(matrix.indptr) - 1]
+        return Scored(self._order, self._pos, matrix.scores(terms), self._filter_by_position)
 
     def _filter_by_position(self, allowed: np.ndarray, order: np.ndarray) -> np.ndarray:
         """A read-only boolean filter by id as a mask by position in ``order`` (the documents

@@ -163,10 +163,22 @@ def _ingest(file: Path, *, kind: str | None, territory: str | None) -> None:
     try:
         counts = rec.ingest(batch, progress=True)
     except MaillageError as exc:
-        raise _fail(f"{file.name} : {exc} (rien n'a été écrit)") from None
-    finally:
         rec.close()
+        raise _fail(f"{file.name} : {exc} (rien n'a été écrit)") from None
+    saved = rec.close()
     out.print(f"{file.name} importé : " + ", ".join(f"{v} {k}" for k, v in counts.items() if v))
+    _warn_unsaved(saved)
+
+
+def _warn_unsaved(saved: dict[str, Any]) -> None:
+    """The data is in the store; say so when the index files could not follow (disk full, read-only)."""
+    if saved.get("error"):
+        err.print(
+            "[bold yellow]Attention :[/] les données sont enregistrées dans le stockage, mais les index n'ont pas pu "
+            f"être sauvegardés sur disque ({saved['error']}). Rien n'est perdu : ils seront reconstruits depuis le "
+            "stockage au prochain démarrage.",
+            highlight=False,
+        )
 
 
 @index_app.command("rebuild")
@@ -188,6 +200,20 @@ def index_rebuild(
     out.print("Index reconstruits : " + ", ".join(f"{k} {v}" for k, v in counts.items()))
 
 
+@index_app.command("snapshot")
+def index_snapshot() -> None:
+    """Sauvegarder les index (un instantané avec la position du journal des changements qu'ils reflètent) :
+    un processus qui démarre le charge et rejoue seulement les changements suivants."""
+    rec = _recommender()
+    try:
+        saved = rec.snapshot(every_kind=True)
+    finally:
+        rec.close()
+    if saved["error"]:
+        raise _fail(f"instantané incomplet : {saved['error']}", code=1)
+    out.print(f"Instantané écrit à la position {saved['position']} du journal : " + ", ".join(saved["saved"]))
+
+
 @index_app.command("adapt")
 def index_adapt(
     kind: Annotated[str, typer.Option(help="Index : member, need, offering ou project.")] = "member",
@@ -206,8 +232,10 @@ def index_adapt(
 def index_status() -> None:
     """Afficher l'état des index (taille, modèle, accord avec le stockage)."""
     rec = _recommender()
-    out.print_json(json.dumps(rec.health()))
-    rec.close()
+    try:
+        out.print_json(json.dumps(rec.health(), ensure_ascii=False))
+    finally:
+        _warn_unsaved(rec.close())
 
 
 def _print_matches(title: str, matches: list[Match], as_json: bool) -> None:
@@ -658,6 +686,15 @@ def keys_revoke(
 def serve(
     host: Annotated[str, typer.Option(help="Adresse d'écoute.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port.", min=1, max=65535)] = 8000,
+    workers: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            max=64,
+            help="Processus servant le même port ; chacun est une réplique (ses index en mémoire, "
+            "tenus à jour par le journal des changements du stockage).",
+        ),
+    ] = 1,
 ) -> None:
     """Lancer le service HTTP (documentation interactive sur /docs)."""
     import os
@@ -668,8 +705,9 @@ def serve(
     # the environment, so that a worker process started by uvicorn sees them too
     for name, value in _State.overrides.items():
         os.environ[f"MAILLAGE_{name.upper()}"] = str(value)
-    err.print(f"Maillage sur http://{host}:{port} (documentation : /docs) — données : {settings().data_dir}")
-    uvicorn.run("api.app:create_app", factory=True, host=host, port=port, log_level="info")
+    replicas = f", {workers} processus" if workers > 1 else ""
+    err.print(f"Maillage sur http://{host}:{port} (documentation : /docs) — données : {settings().data_dir}{replicas}")
+    uvicorn.run("api.app:create_app", factory=True, host=host, port=port, log_level="info", workers=workers)
 
 
 def run() -> None:  # console-script entry point
@@ -677,6 +715,9 @@ def run() -> None:  # console-script entry point
         app()
     except KeyboardInterrupt:
         sys.exit(130)
+    except MaillageError as exc:  # e.g. the store unreachable or read-only: a sentence, not a traceback
+        err.print(f"[bold red]Erreur :[/] {exc}", highlight=False)
+        sys.exit(2)
 
 
 if __name__ == "__main__":

@@ -17,11 +17,11 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
-from matching import scoring
+from matching import filters, scoring
 from matching.domain import Member, Need, Offering, Project, Stage
 from matching.geo import Communes, proximity
 
@@ -39,14 +39,20 @@ class _Causes:
 
     def __init__(self, lists: list[list[str]], vocabulary: dict[str, int] | None = None) -> None:
         self.vocabulary: dict[str, int] = dict(vocabulary or {})
-        keys = [{scoring.cause_key(c) for c in causes} for causes in lists]
-        for row in keys:
-            for key in sorted(row):
-                self.vocabulary.setdefault(key, len(self.vocabulary))
-        self.matrix = np.zeros((len(lists), max(1, len(self.vocabulary))), dtype=bool)
-        for n, row in enumerate(keys):
-            self.matrix[n, [self.vocabulary[k] for k in row]] = True
-        self.count = np.fromiter((len(row) for row in keys), dtype=np.int64, count=len(keys))
+        vocab, key = self.vocabulary, scoring.cause_key
+        rows: list[int] = []
+        cols: list[int] = []
+        count = np.zeros(len(lists), dtype=np.int64)
+        for n, causes in enumerate(lists):
+            if not causes:
+                continue
+            keys = sorted({key(c) for c in causes})
+            count[n] = len(keys)
+            rows += [n] * len(keys)
+            cols += [vocab.setdefault(k, len(vocab)) for k in keys]
+        self.matrix = np.zeros((len(lists), max(1, len(vocab))), dtype=bool)
+        self.matrix[rows, cols] = True  # one assignment for every row (a million members)
+        self.count = count
 
     def appended(self, lists: list[list[str]]) -> _Causes:
         """A new matrix with rows for these lists after the current ones."""
@@ -82,7 +88,9 @@ class _Places:
         return new
 
     def of(self, member: Member) -> int:
-        key = (member.commune, member.postcode)
+        return self.of_key((member.commune, member.postcode))
+
+    def of_key(self, key: tuple[str | None, str | None]) -> int:
         number = self.number.get(key)
         if number is None:
             number = self.number[key] = len(self.names)
@@ -99,6 +107,35 @@ class _Places:
         return value
 
 
+class MemberFields(NamedTuple):
+    """What ``MemberColumns`` reads of some members, one list per field (aligned)."""
+
+    pks: list[int]
+    ids: list[str]
+    hours_per_week: list[float]
+    remote_ok: list[bool]
+    max_engagements: list[int]
+    active_engagements: list[int]
+    communes: list[str | None]
+    postcodes: list[str | None]
+    causes: list[list[str]]
+
+    @classmethod
+    def of(cls, members: dict[int, Member]) -> MemberFields:
+        ms = list(members.values())
+        return cls(
+            list(members),
+            [m.id for m in ms],
+            [m.hours_per_week for m in ms],
+            [m.remote_ok for m in ms],
+            [m.max_engagements for m in ms],
+            [m.active_engagements for m in ms],
+            [m.commune for m in ms],
+            [m.postcode for m in ms],
+            [m.causes for m in ms],
+        )
+
+
 class MemberColumns:
     """The fields of the suggestible members of a territory that the scores read, by pk.
 
@@ -107,7 +144,9 @@ class MemberColumns:
     points to them; the rows they replace are left unused.
     """
 
-    def __init__(self, members: dict[int, Member]) -> None:
+    def __init__(self, members: dict[int, Member] | Iterable[MemberFields] = ()) -> None:
+        """``members``: by pk, or chunks of their fields (``MemberFields``, read and dropped one at
+        a time: at a million members, no object per member is kept, only these arrays)."""
         self.row = np.zeros(0, dtype=np.int64)  # pk -> row, -1 for none
         self.ext_ids: list[str] = []  # by row
         self.pk_of: dict[str, int] = {}
@@ -118,45 +157,60 @@ class MemberColumns:
         self.place = np.zeros(0, dtype=np.int64)  # by row: the number of the member's place
         self.places = _Places()
         self.causes = _Causes([])
-        self._append(members)
+        self._append([MemberFields.of(members)] if isinstance(members, dict) else members)
 
     @property
     def unused_rows(self) -> int:
         return len(self.ext_ids) - len(self.pk_of)
 
-    def with_members(self, members: dict[int, Member]) -> MemberColumns:
+    def with_members(self, members: dict[int, Member] | MemberFields) -> MemberColumns:
         """New columns where these members (new or changed) have fresh rows."""
         new = copy.copy(self)
         new.ext_ids, new.pk_of, new.places = list(self.ext_ids), dict(self.pk_of), self.places.copy()
-        new._append(members)
+        new._append([MemberFields.of(members) if isinstance(members, dict) else members])
         return new
 
-    def _append(self, members: dict[int, Member]) -> None:
-        if not members:
-            return
-        pks = np.fromiter(members, dtype=np.int64, count=len(members))
-        ms = list(members.values())
+    def _append(self, chunks: Iterable[MemberFields]) -> None:
         start = len(self.ext_ids)
-        known = all(m.id in self.pk_of for m in ms)  # only changes: the sorted order of ids stays
-        old_rank = [int(self.rank[self.row[self.pk_of[m.id]]]) for m in ms] if known else []
+        pk_parts, parts, causes, known = [], [], [], True
+        old_rank: list[int] = []
+        for f in chunks:
+            if not f.pks:
+                continue
+            pk_parts.append(np.asarray(f.pks, dtype=np.int64))
+            if known and all(m in self.pk_of for m in f.ids):  # only changes: the sorted order of ids stays
+                old_rank += [int(self.rank[self.row[self.pk_of[m]]]) for m in f.ids]
+            else:
+                known = False
+            maximum = np.asarray(f.max_engagements, dtype=np.int64)
+            active = np.asarray(f.active_engagements, dtype=np.int64)
+            share = np.divide(active, maximum, out=np.zeros(len(maximum)), where=maximum > 0)
+            of_key = self.places.of_key
+            parts.append(
+                (
+                    np.asarray(f.hours_per_week, dtype=np.float64),
+                    np.asarray(f.remote_ok, dtype=bool),
+                    np.where(maximum > 0, np.maximum(0.0, 1.0 - share), 0.0),
+                    np.fromiter(map(of_key, zip(f.communes, f.postcodes, strict=True)), dtype=np.int64, count=len(f.pks)),
+                )
+            )
+            causes += f.causes
+            self.ext_ids += f.ids
+        if not pk_parts:
+            return
+        pks = np.concatenate(pk_parts)
         row = np.full(max(len(self.row), int(pks.max()) + 1), -1, dtype=np.int64)
         row[: len(self.row)] = self.row
-        row[pks] = np.arange(start, start + len(ms))
+        row[pks] = np.arange(start, start + len(pks))
         self.row = row
-        self.ext_ids += [m.id for m in ms]
-        self.pk_of.update(zip((m.id for m in ms), pks.tolist(), strict=True))
+        self.pk_of.update(zip(self.ext_ids[start:], pks.tolist(), strict=True))
         self.rank = np.concatenate([self.rank, np.array(old_rank, dtype=np.int64)]) if known else _rank(self.ext_ids)
-
-        def more(values, dtype) -> np.ndarray:
-            return np.fromiter(values, dtype=dtype, count=len(ms))
-
-        self.hours = np.concatenate([self.hours, more((m.hours_per_week for m in ms), np.float64)])
-        self.remote_ok = np.concatenate([self.remote_ok, more((m.remote_ok for m in ms), bool)])
-        maximum = more((m.max_engagements for m in ms), np.int64)
-        share = np.divide(more((m.active_engagements for m in ms), np.int64), maximum, out=np.zeros(len(ms)), where=maximum > 0)
-        self.load_of = np.concatenate([self.load_of, np.where(maximum > 0, np.maximum(0.0, 1.0 - share), 0.0)])
-        self.place = np.concatenate([self.place, more((self.places.of(m) for m in ms), np.int64)])
-        self.causes = self.causes.appended([m.causes for m in ms])
+        hours, remote, load, place = (np.concatenate(column) for column in zip(*parts, strict=True))
+        self.hours = np.concatenate([self.hours, hours])
+        self.remote_ok = np.concatenate([self.remote_ok, remote])
+        self.load_of = np.concatenate([self.load_of, load])
+        self.place = np.concatenate([self.place, place])
+        self.causes = self.causes.appended(causes)
 
     def rows(self, pks: np.ndarray) -> np.ndarray:
         return self.row[pks]
@@ -237,20 +291,53 @@ class NeedColumns:
 
 
 class ProjectColumns:
-    """Stage and id order of a territory's projects, by pk (the read path of "projects for a partner").
+    """Stage, id order and what eligibility rules read of a territory's projects, by pk (the read
+    path of "projects for a partner").
 
     ``stage[pk]`` is the position of the project's stage in ``Stage``; ``rank[pk]`` the position
     of its external id in sorted order (the tie-break of equal scores); -1 for no project.
+    ``eligible`` gives the projects an offering's rules admit as arrays (``filters.eligible``).
     """
 
     def __init__(self, projects: dict[int, Project]) -> None:
         pks = np.fromiter(projects, dtype=np.int64, count=len(projects))
         size = int(pks.max()) + 1 if len(pks) else 0
         stages = {stage: n for n, stage in enumerate(Stage)}
+        items = list(projects.values())
         self.stage = np.full(size, -1, dtype=np.int64)
-        self.stage[pks] = [stages[p.stage] for p in projects.values()]
+        self.stage[pks] = [stages[p.stage] for p in items]
         self.rank = np.full(size, -1, dtype=np.int64)
-        self.rank[pks] = _rank([p.id for p in projects.values()])
+        self.rank[pks] = _rank([p.id for p in items])
+        self.legal = np.zeros(size, dtype=bool)
+        self.legal[pks] = [bool(p.legal_structure) for p in items]
+        self._communes: dict[str, int] = {}  # normalised commune -> code
+        self.commune = np.full(size, -1, dtype=np.int64)  # -1: none
+        self.commune[pks] = [
+            self._communes.setdefault(filters.norm(p.commune), len(self._communes)) if p.commune else -1 for p in items
+        ]
+        self._causes: dict[str, int] = {}
+        rows = [{self._causes.setdefault(filters.norm(c), len(self._causes)) for c in p.causes} for p in items]
+        self.causes = np.zeros((size, max(1, len(self._causes))), dtype=bool)
+        for pk, row in zip(pks.tolist(), rows, strict=True):
+            self.causes[pk, list(row)] = True
+
+    def eligible(self, offering: Offering) -> np.ndarray:
+        """Pks of the projects at a stage the offering serves that meet its rules (ascending);
+        what ``filters.eligible`` says of each, with arrays."""
+        rules = offering.eligibility
+        if offering.capacity <= 0:
+            return np.zeros(0, dtype=np.int64)
+        ok = np.isin(self.stage, [n for n, stage in enumerate(Stage) if stage in offering.stages])
+        if rules.requires_legal_structure:
+            ok &= self.legal
+        if rules.communes:
+            ok &= np.isin(
+                self.commune, [self._communes[c] for c in {filters.norm(c) for c in rules.communes} if c in self._communes]
+            )
+        if rules.causes:
+            wanted = [self._causes[c] for c in {filters.norm(c) for c in rules.causes} if c in self._causes]
+            ok &= self.causes[:, wanted].any(axis=1) if wanted else False
+        return np.flatnonzero(ok).astype(np.int64)
 
     @staticmethod
     def stage_fit(offering: Offering) -> np.ndarray:

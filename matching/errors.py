@@ -29,3 +29,15 @@ class IngestError(MaillageError, ValueError):
     def __init__(self, source: str, line: int, field: str, message: str) -> None:
         self.source, self.line, self.field, self.message = source, line, field, message
         super().__init__(f"{source}, ligne {line}, champ {field!r} : {message}")
+
+
+class Unavailable(MaillageError):
+    """The store cannot be reached or written now (restarting, busy, disk full or read-only).
+
+    ``retry_after``: seconds after which trying again makes sense (the API's ``Retry-After``);
+    ``written``: whether the unit of work was committed (False: nothing of it was written).
+    """
+
+    def __init__(self, message: str, *, retry_after: int = 2, written: bool = False) -> None:
+        self.retry_after, self.written = retry_after, written
+        super().__init__(message)

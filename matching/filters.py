@@ -12,12 +12,15 @@ These are pure functions of domain objects: what they are applied to comes from 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from functools import lru_cache
 
 from matching.domain import Offering, Project, Stage
 from matching.text import strip_accents
 
 
-def _norm(name: str) -> str:
+@lru_cache(maxsize=65536)  # communes and causes come from small vocabularies: a million projects, a few names
+def norm(name: str) -> str:
+    """How communes and causes are compared by eligibility rules: no accents, no case, no margins."""
     return strip_accents(name).lower().strip()
 
 
@@ -26,9 +29,9 @@ def eligible(offering: Offering, project: Project) -> bool:
     rules = offering.eligibility
     if rules.requires_legal_structure and not project.legal_structure:
         return False
-    if rules.communes and (not project.commune or _norm(project.commune) not in {_norm(c) for c in rules.communes}):
+    if rules.communes and (not project.commune or norm(project.commune) not in {norm(c) for c in rules.communes}):
         return False
-    if rules.causes and not {_norm(c) for c in rules.causes} & {_norm(c) for c in project.causes}:
+    if rules.causes and not {norm(c) for c in rules.causes} & {norm(c) for c in project.causes}:
         return False
     return offering.capacity > 0
 

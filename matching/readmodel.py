@@ -1,26 +1,35 @@
 """The read model: what the candidates' side of the questions keeps in memory, per territory.
 
 A question reads its **subject** fresh from the store (one query); its **candidates** come from
-here, instead of being read and validated on every request: validated members, needs and
-projects by pk, the masks of who may be suggested (available members, open calls for skills of
-the day), the column arrays the structured components read (``matching.columns``), the
-offerings catalogue, the eligible projects of each offering, and the contact counts of the
-exposure policy.
+here, instead of being read and validated on every request: the masks of who may be suggested
+(available members, open calls for skills of the day), the column arrays the structured
+components and the eligibility rules read (``matching.columns``, built from the few fields they
+need, selected in SQL: no object per candidate is kept, so a million members fit), the
+offerings catalogue, the eligible projects of each offering, the contact counts of the
+exposure policy, and the validated members, needs and projects a question returned (for their
+labels and reasons; bounded).
 
 There is **one way in**: ``apply(changes)`` with the ``store.Changes`` of a committed unit of
-work (this process's writes today, another process's through the change feed later). It drops
-or marks what the change touched; the next read rebuilds it from the store.
+work (this process's writes, and another process's through the change log: ``matching.follower``).
+It drops or marks what the change touched; the next read rebuilds it from the store.
 
 Eviction policy (the one rule for every piece):
 
 | piece | kept until | bound |
 |---|---|---|
-| validated members, needs, projects | a write of that entity (``apply``) | ``MAX_VALIDATED`` per kind and territory: past it the kind starts afresh |
+| validated members, needs, projects (those returned) | a write of that entity (``apply``) | ``MAX_VALIDATED`` per kind and territory: past it the kind starts afresh |
 | available-members mask, member columns | never dropped: written members are brought up to date by the next read (their rows only) | member columns are rebuilt when replaced rows outnumber live ones |
 | open-needs mask, need columns | a project write, or the end of the clock's day | one day |
-| projects' columns, ids, eligible projects per offering | a project write (eligibility is keyed by what it depends on: the offering's stages, rules and capacity) | — |
+| projects' columns, eligible projects per offering | a project write (eligibility is keyed by what it depends on: the offering's stages, rules and capacity) | — |
 | offerings catalogue | a partner write | — |
-| contact counts | an event recorded here, or ``CONTACTS_TTL`` seconds (events of another process) | — |
+| contact counts | an event recorded (here, or by another process: through the change log) | ``CONTACTS_MAX_AGE`` seconds |
+
+Across processes: another process's contact reaches the counts here once the follower has
+applied its entry (``/health`` ``feed.lag_seconds``: milliseconds with PostgreSQL's ``NOTIFY``,
+up to ``feed_poll_seconds`` otherwise); a process that does not follow the log (a one-shot
+command) reads them again after ``CONTACTS_MAX_AGE`` seconds at most, which also bounds how long
+a contact that left the rolling window still counts (the cap errs on the side of caution).
+Partner capacities are not kept: each question reads the pending suggestions from the store.
 """
 
 from __future__ import annotations
@@ -28,18 +37,19 @@ from __future__ import annotations
 import datetime as dt
 import threading
 import time
-from typing import Any, Generic, TypeVar
+from collections.abc import Iterator
+from typing import Any, Generic, NamedTuple, TypeVar
 
 import numpy as np
 
 from matching import filters
 from matching.clock import Clock
-from matching.columns import Catalogue, MemberColumns, NeedColumns, ProjectColumns
+from matching.columns import Catalogue, MemberColumns, MemberFields, NeedColumns, ProjectColumns
 from matching.domain import Member, Need, Offering, Project, Stage
 from matching.store import Changes, Tx, events, queries
 
 MAX_VALIDATED = 200_000  # validated entities kept per kind and territory
-CONTACTS_TTL = 2.0  # seconds a live request may reuse the contact counts (other processes' events)
+CONTACTS_MAX_AGE = 60.0  # seconds contact counts are reused at most (events come through apply)
 V = TypeVar("V")
 
 
@@ -90,6 +100,60 @@ def _projects(tx: Tx, pks: list[int]) -> dict[int, Project]:
     }
 
 
+# The columns are built from the few fields they read (``queries.member_fields`` ...), not from
+# validated documents: at a million members, validating every one took minutes and kept a
+# gigabyte of objects. A record lives while its chunk is read; a field a stored document lacks
+# (written by an older version) takes the model's default.
+
+
+class NeedRecord(NamedTuple):
+    id: str
+    hours_per_week: float
+    remote: bool
+
+
+class ProjectRecord(NamedTuple):
+    id: str
+    stage: Stage
+    legal_structure: bool
+    commune: str | None
+    causes: list[str]
+
+
+def _default(model: Any, name: str) -> Any:
+    return model.model_fields[name].get_default(call_default_factory=True)
+
+
+def _or(value: Any, model: Any, name: str) -> Any:
+    return _default(model, name) if value is None else value
+
+
+def _member_fields(chunks: Iterator[list[list[Any]]]) -> Iterator[MemberFields]:
+    """The query's columns as ``MemberFields``, a stored document's missing field by its default."""
+    names = ("hours_per_week", "remote_ok", "max_engagements", "active_engagements")
+    defaults = [_default(Member, n) for n in names]
+    for pks, ids, hours, remote, mx, active, communes, postcodes, causes in chunks:
+        hours, remote, mx, active = (
+            [d if v is None else v for v in column] for d, column in zip(defaults, (hours, remote, mx, active), strict=True)
+        )
+        yield MemberFields(pks, ids, hours, [bool(v) for v in remote], mx, active, communes, postcodes, causes)
+
+
+def _need_records(tx: Tx, territory_pk: int, today: dt.date) -> dict[int, tuple[NeedRecord, str, dict[str, Any]]]:
+    out = {}
+    for pk, ext, hours, remote, commune, causes in queries.need_fields(tx, territory_pk=territory_pk, today=today):
+        need = NeedRecord(ext, _or(hours, Need, "hours_per_week"), bool(_or(remote, Need, "remote")))
+        out[pk] = (need, "", {"commune": commune, "causes": causes or []})
+    return out
+
+
+def _project_records(tx: Tx, territory_pk: int) -> dict[int, ProjectRecord]:
+    return {
+        pk: ProjectRecord(ext, Stage(stage), bool(_or(legal, Project, "legal_structure")), commune, causes or [])
+        for pk, ext, stage, legal, commune, causes in queries.project_fields(tx, territory_pk=territory_pk)
+    }
+
+
 class _MemberSide:
     """Members who may be suggested: mask and columns, with the members written since they were read."""
 
@@ -115,7 +179,6 @@ class _ProjectSide:
 
     def __init__(self) -> None:
         self.validated: Validated[Project] = Validated(_projects)
-        self.pks: dict[str, int] | None = None  # external id -> pk
         self.columns: ProjectColumns | None = None
         self.eligible: dict[tuple[int, str], np.ndarray] = {}  # (offering pk, eligibility key) -> project pks
 
@@ -131,7 +194,7 @@ class TerritoryReadModel:
         self._needs = _NeedSide()
         self._projects = _ProjectSide()
         self._catalogue: Catalogue | None = None
-        self._contacts: tuple[float, dict[str, int]] | None = None
+        self._contacts: tuple[float, dt.datetime, dict[str, int]] | None = None  # (read at, window start, counts)
 
     # -- the one way in ------------------------------------------------------------------------
     def apply(self, changes: Changes) -> None:
@@ -163,8 +226,10 @@ class TerritoryReadModel:
         with self._lock:
             self._refresh_members(tx)
             if self._members.columns is None:
-                pks = np.flatnonzero(self.available_members(tx)).tolist()
-                self._members.columns = MemberColumns(self.members(tx, pks))
+                cols = MemberColumns(_member_fields(queries.member_fields(tx, territory_pk=self.territory_pk)))
+                # the mask from the same reading as the columns: no suggestible member without its row
+                self._members.available = _mask(list(cols.pk_of.values()))
+                self._members.columns = cols
             return self._members.columns
 
     def members(self, tx: Tx, pks: list[int]) -> dict[int, Member]:
@@ -186,7 +251,9 @@ class TerritoryReadModel:
             mask.flags.writeable = False
             side.available = mask
             if side.columns is not None:
-                cols = side.columns.with_members(self.members(tx, now_available))
+                fields = list(_member_fields(queries.member_fields(tx, pks=now_available)))
+                merged = MemberFields(*([v for f in fields for v in getattr(f, name)] for name in MemberFields._fields))
+                cols = side.columns.with_members(merged)
                 # rows replaced pile up: past the live ones, the next question rebuilds
                 side.columns = cols if cols.unused_rows <= len(cols.pk_of) else None
         side.dirty = set()
@@ -208,7 +275,9 @@ class TerritoryReadModel:
     def need_columns(self, tx: Tx) -> NeedColumns:
         side = self._need_side()
         if side.columns is None:
-            side.columns = NeedColumns(self.needs(tx, np.flatnonzero(self.open_needs(tx)).tolist()))
+            records = _need_records(tx, self.territory_pk, side.day)
+            side.columns = NeedColumns(records)
+            side.open = _mask(list(records))  # the mask from the same reading as the columns
         return side.columns
 
     def needs(self, tx: Tx, pks: list[int]) -> dict[int, tuple[Need, str, dict[str, Any]]]:
@@ -220,16 +289,10 @@ class TerritoryReadModel:
         """Validated projects (without their needs)."""
         return self._projects.validated.get(tx, pks)
 
-    def _all_projects(self, tx: Tx) -> dict[int, Project]:
-        side = self._projects
-        if side.pks is None:
-            side.pks = queries.project_pks(tx, territory_pk=self.territory_pk)
-        return self.projects(tx, sorted(side.pks.values()))
-
     def project_columns(self, tx: Tx) -> ProjectColumns:
         side = self._projects
         if side.columns is None:
-            side.columns = ProjectColumns(self._all_projects(tx))
+            side.columns = ProjectColumns(_project_records(tx, self.territory_pk))
         return side.columns
 
     def projects_at(self, tx: Tx, stages: set[Stage] | None) -> np.ndarray:
@@ -244,9 +307,7 @@ class TerritoryReadModel:
         side = self._projects
         allowed = side.eligible.get(key)
         if allowed is None:
-            every = self._all_projects(tx)
-            ok = [pk for pk, p in every.items() if p.stage in offering.stages and filters.eligible(offering, p)]
-            allowed = side.eligible[key] = np.array(ok, dtype=np.int64)
+            allowed = side.eligible[key] = self.project_columns(tx).eligible(offering)
         return allowed
 
     # -- offerings ----------------------------------------------------------------------------------
@@ -263,20 +324,26 @@ class TerritoryReadModel:
 
     # -- exposure -------------------------------------------------------------------------------------
     def contact_counts(self, tx: Tx, since: dt.datetime, *, cached: bool) -> dict[str, int]:
-        """Contacts per member since a date; a live request reuses counts at most CONTACTS_TTL old."""
+        """Contacts per member since a date; a live request reuses the counts until an event is
+        applied, for at most ``CONTACTS_MAX_AGE`` seconds (of time, and of the window's start)."""
         if not cached:
             return events.contact_counts(tx, territory_pk=self.territory_pk, since=since)
         hit = self._contacts
-        if hit is not None and time.monotonic() - hit[0] < CONTACTS_TTL:
-            return hit[1]
+        if hit is not None:
+            read_at, window_start, counts = hit
+            slid = (since - window_start).total_seconds()
+            if time.monotonic() - read_at < CONTACTS_MAX_AGE and 0 <= slid < CONTACTS_MAX_AGE:
+                return counts
         counts = events.contact_counts(tx, territory_pk=self.territory_pk, since=since)
-        self._contacts = (time.monotonic(), counts)
+        self._contacts = (time.monotonic(), since, counts)
         return counts
 
     def warm_up(self, tx: Tx) -> None:
-        """Read what the first questions would: member and need columns."""
+        """Read what the first questions would: member, need and project columns, the catalogue."""
         self.member_columns(tx)
         self.need_columns(tx)
+        self.project_columns(tx)
+        self.catalogue(tx)
 
 
 class ReadModels:

@@ -8,9 +8,11 @@ A ``Recommender`` wires four parts and holds no cache of its own:
 - the **read models** (``matching.readmodel``): the candidates' side of each territory;
 - the **questions** (``matching.questions``): one pipeline, one spec per question.
 
-A write: validate -> ``indexes.prepare`` (encode, cache first) -> one store unit of work ->
-``apply(changes)`` on the read models and the index set. A question: its spec run on one
-store read, the territory's read model, the index set and the current weights.
+A write: validate -> ``indexes.prepare`` (encode, cache first) -> one store unit of work
+(rows, new vectors, change-log entries) -> ``apply(changes)`` on the read models and the index
+set. Another process's write: the change log, read by ``feed`` (``matching.follower``) -> the
+same ``apply(changes)``. A question: its spec run on one store read, the territory's read
+model, the index set and the current weights.
 
 Example:
     >>> rec = Recommender(Settings(data_dir="/tmp/maillage-doc"))
@@ -22,13 +24,14 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
 from embeddings import CachedEncoder, Encoder, build_encoder
 from embeddings.indexset import IndexSet
-from matching import privacy, questions, reports
+from matching import health, privacy, questions, reports
 from matching import text as textlib
 from matching.clock import Clock, SystemClock
 from matching.domain import (
@@ -46,11 +49,12 @@ from matching.domain import (
     Territory,
 )
 from matching.errors import InvalidRequest
+from matching.follower import Chores, Follower
 from matching.questions import Ask, Context, QuestionSpec
 from matching.readmodel import ReadModels
 from matching.scoring import Weights, WeightsFile
 from matching.settings import Settings
-from matching.store import Changes, Store, Tx, events, queries
+from matching.store import Changes, Store, Tx, changelog, events, queries
 
 BULK_ROWS = 50  # an ingest of this many rows of a territory loads its rows at once
 T = TypeVar("T")
@@ -83,7 +87,9 @@ class Recommender:
         self.models = ReadModels(self.clock)
         self._raw_encoder = encoder
         self._indexes: IndexSet | None = None
-        self._lock = threading.RLock()  # one write at a time in this process
+        self._lock = threading.RLock()  # one write at a time in this process (local, or from the feed)
+        chores = Chores((self.settings.snapshot_seconds, self.snapshot), (3600.0, self.compact_log), (300.0, self.check_sync))
+        self.feed = Follower(self.store, self._lock, self.apply, self.resync, chores.run, poll=self.settings.feed_poll_seconds)
 
     # -- set-up ---------------------------------------------------------------------------------
     @property
@@ -126,10 +132,37 @@ class Recommender:
         return self.indexes.adapter_path(kind)
 
     def open(self, *, progress: bool = False) -> dict[str, str]:
-        """Load the indexes, rebuilding those that do not match the store; per kind ``loaded`` or ``rebuilt``."""
+        """Load the saved indexes (snapshots) and replay the change log since each one's position;
+        rebuild those that cannot be (unreadable, log compacted past them and not matching the
+        store). Per kind ``loaded``, ``replayed`` or ``rebuilt``."""
         with self._lock:
             self.models.reset()
-            return self.indexes.open(self.store, progress=progress)
+            position = self._position()
+            done = self.indexes.open(
+                self.store, progress=progress, position=position, replay=lambda kind, since: self._replay(kind, since, position)
+            )
+            self.feed.reset(position)
+            return done
+
+    def _position(self) -> int:
+        with self.store.read() as tx:
+            return changelog.last_seq(tx)
+
+    def _replay(self, kind: str, since: int, upto: int) -> Changes | None:
+        """What changed for one kind between two positions of the log (None: no longer kept)."""
+        if since >= upto:
+            return Changes()
+        with self.store.read() as tx:
+            oldest = changelog.oldest_seq(tx)
+            if oldest is None or oldest > since + 1:
+                return None
+            return changelog.changes_of(tx, changelog.read(tx, after=since, upto=upto, limit=None, kind=kind))
+
+    def resync(self, position: int) -> None:
+        """The log no longer holds what this process missed: check every index against the store."""
+        with self._lock:
+            self.models.reset()
+            self.indexes.open(self.store, position=position)
 
     def rebuild(
         self, *, progress: bool = False, engine: Literal["local", "ray"] = "local", workers: int = 1, address: str | None = None
@@ -139,7 +172,26 @@ class Recommender:
             raise InvalidRequest(f"moteur inconnu {engine!r} (local, ray)")
         with self._lock:
             self.models.reset()
-            return self.indexes.rebuild(self.store, progress=progress, engine=engine, workers=workers, address=address)
+            position = self._position()
+            counts = self.indexes.rebuild(
+                self.store, progress=progress, engine=engine, workers=workers, address=address, position=position
+            )
+            self.feed.reset(position)
+            return counts
+
+    def snapshot(self, *, every_kind: bool = False) -> dict[str, Any]:
+        """Save the indexes changed since their last save (``every_kind``: all of them), with the
+        log position they reflect; a failure is reported in ``error`` (they serve from memory)."""
+        if self._indexes is None or not self._indexes.is_open:
+            return {"saved": [], "position": None, "error": None}
+        position = self.feed.applied  # read first: the copies reflect at least this position
+        saved = self.indexes.snapshot(position, kinds=INDEXED_KINDS if every_kind else None)
+        return {"saved": saved, "position": position, "error": self.indexes.saving.error}
+
+    def compact_log(self) -> int:
+        """Delete the change-log entries older than the retention (``feed_retention_hours``)."""
+        with self.store.transaction() as tx:
+            return changelog.compact(tx, older_than=time.time() - 3600 * self.settings.feed_retention_hours)
 
     def fit_adapter(self, kind: str = "member", *, min_pairs: int = 1000) -> dict[str, Any]:
         """Train the query adapter of one index on its own texts (no labels), save and use it."""
@@ -153,25 +205,37 @@ class Recommender:
         self.indexes.drop_adapter(kind)
 
     def warm_up(self) -> None:
-        """Load the model, the lexical indexes and the read models ahead of the first request."""
-        self.indexes.query_vector("préchauffage du modèle")
+        """Load the model, the lexical indexes and the read models ahead of the first request
+        (the model in a thread of its own meanwhile: its files are read while the rest is built)."""
+        from threadpoolctl import threadpool_limits
+
+        # a question's matrix products are small: on a shared 2-core machine two BLAS threads cost
+        # more than they bring (6 -> 0.5 ms measured at a million members); requests run side by
+        # side instead. The encoder sets its own threads for its batches.
+        threadpool_limits(1, user_api="blas")
+        model = threading.Thread(target=self.indexes.query_vector, args=("préchauffage du modèle",), name="maillage-model")
+        model.start()
         for kind in INDEXED_KINDS:
             self.indexes.lexical(kind).search("préchauffage", k=1)
         with self.store.read() as tx:
-            self.models.warm_up(tx)  # 100 000 members: about 10 s, once
+            self.models.warm_up(tx)  # 100 000 members: about a second, once
+        model.join()
 
-    def close(self) -> None:
+    def close(self) -> dict[str, Any]:
+        """Stop following the log, save what changed, close the store; returns ``snapshot()``'s
+        report (a failed save is reported there, not raised: the store has the data)."""
+        self.feed.stop()
+        saved = self.snapshot()
         self.store.dispose()
+        return saved
 
     def health(self) -> dict[str, Any]:
-        with self.store.read() as tx:
-            counts = {kind: queries.count(tx, kind=kind) for kind in INDEXED_KINDS}
-        return {
-            "status": "ok",
-            "encoder": self.encoder.model_id,
-            "dim": self.encoder.dim,
-            "indexes": self.indexes.status(counts),
-        }
+        """The state of this process against the store (``matching.health``)."""
+        return health.report(self)
+
+    def check_sync(self) -> dict[str, bool | None]:
+        """Compare each index with the store; rebuild those that differ while nothing is pending."""
+        return health.check_sync(self, repair=True)
 
     # -- writes -----------------------------------------------------------------------------------
     def write(self, texts: dict[str, list[str]], fn: Callable[[Tx], T], *, progress: bool = False) -> T:
@@ -181,10 +245,11 @@ class Recommender:
         the transaction (cache first), so an encoder failure writes nothing and the SQLite
         writer lock is never held while encoding.
         """
-        prepared = self.indexes.prepare(texts, progress=progress)
+        prepared = self.indexes.prepare(texts, progress=progress, keep=False)
         with self._lock:
-            result, changes = self.store.run(fn)
+            result, changes = self.store.run(fn, vectors=prepared.fresh)
             self.apply(changes, prepared)
+            self.feed.local(changes)
         return result
 
     def apply(self, changes: Changes, prepared: Any = None) -> None:
@@ -278,7 +343,9 @@ class Recommender:
         with self.store.transaction() as tx:
             counts = record(tx)
             changes = tx.changes
-        self.models.apply(changes)
+        with self._lock:
+            self.models.apply(changes)
+            self.feed.local(changes)
         return counts
 
     def record_shown(

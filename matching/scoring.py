@@ -183,6 +183,7 @@ def causes(member_causes: list[str], project_causes: list[str]) -> float | None:
 
 
 @lru_cache(maxsize=4096)  # causes come from a short vocabulary; called per candidate per request
+@lru_cache(maxsize=65536)  # a small vocabulary, asked for every member and project
 def cause_key(cause: str) -> str:
     """How causes are compared: without accents nor case."""
     return textlib.strip_accents(cause).lower()

@@ -15,6 +15,10 @@
 | ``MAILLAGE_EVENT_SKEW_SECONDS`` | ``300`` | how far after "now" an event may be dated (clocks differ a little) |
 | ``MAILLAGE_LINK_SECRET`` | generated into ``<data dir>/link-secret`` | key that signs the one-time answer links sent to members |
 | ``MAILLAGE_ANSWER_LINK_DAYS`` | ``14`` | how long an answer link stays valid |
+| ``MAILLAGE_FEED_POLL_SECONDS`` | ``0.2`` | how often a serving process polls the store's change log (PostgreSQL also wakes it at once with ``NOTIFY``) |
+| ``MAILLAGE_FEED_MAX_LAG_SECONDS`` | ``30`` | ``/health`` answers 503 when the oldest change not yet applied is older than this |
+| ``MAILLAGE_FEED_RETENTION_HOURS`` | ``168`` | change-log entries older than this are deleted (a process whose snapshot is older is checked against the store and rebuilt) |
+| ``MAILLAGE_SNAPSHOT_SECONDS`` | ``60`` | how often a serving process saves the indexes that changed (with the log position they reflect) |
 
 Two instances with different data dirs (and URLs) never touch each other's files.
 """
@@ -64,6 +68,10 @@ class Settings(BaseSettings):
         default=None, description="Clé de signature des liens de réponse (défaut : générée dans data_dir/link-secret)"
     )
     answer_link_days: int = Field(default=14, ge=1, le=365, description="Durée de validité d'un lien de réponse, en jours")
+    feed_poll_seconds: float = Field(default=0.2, gt=0, le=60, description="Intervalle de lecture du journal des changements")
+    feed_max_lag_seconds: float = Field(default=30.0, gt=0, description="Retard au-delà duquel /health répond 503")
+    feed_retention_hours: float = Field(default=168.0, gt=0, description="Durée de conservation du journal des changements")
+    snapshot_seconds: float = Field(default=60.0, gt=0, description="Intervalle des sauvegardes des index modifiés")
 
     @model_validator(mode="after")
     def _defaults(self) -> Settings:

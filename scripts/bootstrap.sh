@@ -32,22 +32,27 @@ echo "==> installation de maillage${EXTRAS}"
 "${PIP[@]}" install -e ".${EXTRAS}"
 .venv/bin/python -c 'import matching, embeddings, api' 
 
-# dev: the browser tests (tests/web) drive Debian's Chromium through Playwright; the Python
-# package brings its driver, never a browser of its own (no `playwright install`).
-if [ "${1:-}" = "dev" ] && [ ! -x /usr/bin/chromium ]; then
+# dev: Debian packages some tests drive for real: Chromium (tests/web, through Playwright; the
+# Python package brings its driver, never a browser of its own: no `playwright install`) and
+# nginx (tests/test_replicas.py: a reverse proxy in front of two replicas).
+apt_install() {  # $1: the command that must exist, $2: the Debian package, $3: what for
+  if [ "${1#/}" != "$1" ] && [ -x "$1" ] || command -v "$1" >/dev/null 2>&1; then return; fi
   SUDO=()
   if [ "$(id -u)" != "0" ]; then
     if command -v sudo >/dev/null 2>&1; then SUDO=(sudo -n); else
-      echo "!! /usr/bin/chromium manque et ni root ni sudo : installez le paquet Debian « chromium » (tests/web échoueront)" >&2
+      echo "!! $1 manque et ni root ni sudo : installez le paquet Debian « $2 » ($3 échoueront)" >&2
+      return
     fi
   fi
-  if [ "$(id -u)" = "0" ] || [ ${#SUDO[@]} -gt 0 ]; then
-    echo "==> installation de chromium (paquet Debian, pour les tests du navigateur)"
-    export DEBIAN_FRONTEND=noninteractive
-    if ! "${SUDO[@]}" apt-get install -y -qq --no-install-recommends chromium >/dev/null 2>&1; then
-      "${SUDO[@]}" apt-get update -qq
-      "${SUDO[@]}" apt-get install -y -qq --no-install-recommends chromium >/dev/null
-    fi
+  echo "==> installation de $2 (paquet Debian, pour $3)"
+  export DEBIAN_FRONTEND=noninteractive
+  if ! "${SUDO[@]}" apt-get install -y -qq --no-install-recommends "$2" >/dev/null 2>&1; then
+    "${SUDO[@]}" apt-get update -qq
+    "${SUDO[@]}" apt-get install -y -qq --no-install-recommends "$2" >/dev/null
   fi
+}
+if [ "${1:-}" = "dev" ]; then
+  apt_install /usr/bin/chromium chromium "les tests du navigateur"
+  apt_install /usr/sbin/nginx nginx "le test du mandataire inverse"
 fi
 echo "==> prêt : .venv/bin/maillage --help"

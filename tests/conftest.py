@@ -69,18 +69,29 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(data_dir: Path) -> tuple[subprocess.Popen, str]:
-    """`maillage serve` in its own process group on a free loopback port, once /health answers."""
+def start_server(
+    data_dir: Path,
+    *,
+    env: dict[str, str] | None = None,
+    port: int | None = None,
+    args: tuple[str, ...] = (),
+    log: Path | None = None,
+) -> tuple[subprocess.Popen, str]:
+    """`maillage serve` in its own process group on a (free) loopback port, once /health answers.
+
+    ``env``: more environment (e.g. ``MAILLAGE_DATABASE_URL``); ``args``: more options of ``serve``;
+    ``log``: a file for its output (appended), else it is dropped.
+    """
     import httpx
 
-    port = free_port()
-    env = os.environ | {"MAILLAGE_DATA_DIR": str(data_dir)}
+    port = port or free_port()
+    env = os.environ | {"MAILLAGE_DATA_DIR": str(data_dir)} | (env or {})
     proc = subprocess.Popen(
-        [sys.executable, "-m", "matching.cli", "serve", "--port", str(port)],
+        [sys.executable, "-m", "matching.cli", "serve", "--port", str(port), *args],
         cwd=Path(__file__).resolve().parents[1],
         env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stdout=log.open("ab") if log else subprocess.DEVNULL,
+        stderr=subprocess.STDOUT if log else subprocess.DEVNULL,
         start_new_session=True,
     )
     base = f"http://127.0.0.1:{port}"

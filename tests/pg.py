@@ -60,3 +60,62 @@ def fresh_database() -> tuple[str, callable]:
         admin.dispose()
 
     return ADMIN_URL.rsplit("/", 1)[0] + f"/{name}", drop
+
+
+class Cluster:
+    """A PostgreSQL server of the tests' own (``dedicated_cluster``): its URL, and stop/start/restart."""
+
+    def __init__(self, root: str, port: int, pg_ctl: str) -> None:
+        self.root, self.port, self._pg_ctl = root, port, pg_ctl
+        self.url = f"postgresql+psycopg://postgres@127.0.0.1:{port}/postgres"
+
+    def ctl(self, *args: str) -> None:
+        _as_postgres([self._pg_ctl, "-D", f"{self.root}/data", "-l", f"{self.root}/log", "-w", *args])
+
+    def start(self) -> None:
+        options = f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=50"
+        self.ctl("-o", options, "start")
+
+    def stop(self, mode: str = "fast") -> None:
+        self.ctl("-m", mode, "stop")
+
+
+def _as_postgres(cmd: list[str]) -> None:
+    """Run a server command as the postgres user (initdb and postgres refuse root)."""
+    if os.geteuid() == 0:
+        cmd = ["runuser", "-u", "postgres", "--", *cmd]
+    done = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise RuntimeError(f"{' '.join(cmd)} : {done.stdout}{done.stderr}")
+
+
+def dedicated_cluster():
+    """A throwaway PostgreSQL cluster (initdb in a temporary folder, a free loopback port): a test
+    may restart it without touching the shared server. A context manager yielding a ``Cluster``."""
+    import contextlib
+    import socket
+    import tempfile
+
+    @contextlib.contextmanager
+    def cluster():
+        versions = sorted(os.listdir("/usr/lib/postgresql")) if os.path.isdir("/usr/lib/postgresql") else []
+        if not versions:
+            raise RuntimeError("aucun serveur PostgreSQL installé (/usr/lib/postgresql) pour une grappe dédiée")
+        bin_dir = f"/usr/lib/postgresql/{versions[-1]}/bin"
+        root = tempfile.mkdtemp(prefix="maillage-pg-")
+        if os.geteuid() == 0:
+            shutil.chown(root, "postgres", "postgres")
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        _as_postgres([f"{bin_dir}/initdb", "-D", f"{root}/data", "-A", "trust", "-U", "postgres", "--no-sync"])
+        c = Cluster(root, port, f"{bin_dir}/pg_ctl")
+        c.start()
+        try:
+            yield c
+        finally:
+            with contextlib.suppress(RuntimeError):
+                c.stop("immediate")
+            shutil.rmtree(root, ignore_errors=True)
+
+    return cluster()

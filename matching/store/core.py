@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import time
+import uuid
 from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -26,6 +28,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, selectinload
 
 from embeddings.cache import text_hash
+from matching import errors
 from matching.clock import Clock, SystemClock, utc_naive
 from matching.domain import INDEXED_KINDS, Member, Need, Partner, Project, Territory
 from matching.errors import InvalidRequest, NotFound
@@ -62,6 +65,8 @@ class Changes:
     # "member" / "project" (its needs with it) / "partner" (its offerings with it) -> territory pk -> pks
     written: dict[str, dict[int, set[int]]] = field(default_factory=lambda: {k: {} for k in ("member", "project", "partner")})
     events: set[int] = field(default_factory=set)  # territory pks where feedback events were recorded
+    # the change log's numbers of the unit of work's first and last entries (or of the entries a follower read)
+    position: tuple[int, int] | None = None
 
     def wrote(self, kind: str, territory_pk: int, pk: int) -> None:
         self.written[kind].setdefault(territory_pk, set()).add(pk)
@@ -73,6 +78,56 @@ class Changes:
 
     def __bool__(self) -> bool:
         return self.touches_indexes or any(self.written.values()) or bool(self.events or self.forgotten)
+
+
+class Unavailable(errors.Unavailable):
+    """The store's own flavour: ``transient`` when trying the same unit again may work."""
+
+    def __init__(self, message: str, *, transient: bool, retry_after: int = 2) -> None:
+        self.transient = transient
+        super().__init__(message, retry_after=retry_after)
+
+
+def _describe(exc: Exception) -> Unavailable | None:
+    """The database error of a unit of work as a French ``Unavailable`` (None: not such an error)."""
+    from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+
+    if isinstance(exc, IntegrityError) or not isinstance(exc, DBAPIError):
+        return None
+    message = str(getattr(exc, "orig", exc)).lower()
+    if ("disk" in message and "full" in message) or "no space" in message:
+        return Unavailable(
+            "disque plein sous la base de données : rien de cette écriture n'a été enregistré", transient=False, retry_after=60
+        )
+    if "readonly" in message or "read-only" in message or "read only" in message:
+        return Unavailable(
+            "base de données en lecture seule : rien de cette écriture n'a été enregistré", transient=False, retry_after=60
+        )
+    if "unable to open database file" in message:
+        return Unavailable(
+            "fichier de la base de données impossible à ouvrir (disque en lecture seule, droits, chemin ?)",
+            transient=False,
+            retry_after=60,
+        )
+    if "locked" in message or "deadlock" in message or "could not serialize" in message:
+        return Unavailable("base de données occupée par une autre écriture : réessayez", transient=True, retry_after=1)
+    if isinstance(exc, OperationalError) or exc.connection_invalidated:
+        return Unavailable("base de données injoignable (redémarrage ?) : réessayez dans un instant", transient=True)
+    return None
+
+
+@contextmanager
+def _unavailable_as_domain_error() -> Iterator[None]:
+    """Database errors that say "not now" (unreachable, busy, full, read-only) become ``Unavailable``."""
+    try:
+        yield
+    except errors.Unavailable:
+        raise
+    except Exception as exc:
+        described = _describe(exc)
+        if described is None:
+            raise
+        raise described from exc
 
 
 def _set_sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
@@ -106,12 +161,18 @@ class Store:
     """Opens the database and creates the tables if needed."""
 
     def __init__(self, url: str, *, clock: Clock | None = None) -> None:
+        from matching.store import changelog
+
         self.url = url
         self.clock = clock or SystemClock()
         self.engine = make_engine(url)
-        Base.metadata.create_all(self.engine)
-        self._upgrade()
-        self.vectors = SqlVectorCache(self.engine)  # the vector cache of every encoder, shared by processes
+        with _unavailable_as_domain_error():  # unreachable, read-only: said in French, not a traceback
+            Base.metadata.create_all(self.engine)
+            self._upgrade()
+            self.vectors = SqlVectorCache(self.engine)  # the vector cache of every encoder, shared by processes
+            changelog.ensure_counter(self.engine)
+        # this store's name in the change log: a process skips the entries it wrote itself
+        self.origin = uuid.uuid4().hex[:16]
 
     def _upgrade(self) -> None:
         """Add the columns that later versions introduced to a store created earlier."""
@@ -144,13 +205,23 @@ class Store:
                 conn.execute(text("ALTER TABLE api_keys ALTER COLUMN subject TYPE VARCHAR(200)"))
 
     @contextmanager
-    def transaction(self) -> Iterator[Tx]:
-        """One unit of work: everything inside commits together or not at all."""
-        with Session(self.engine, expire_on_commit=False) as session:
+    def transaction(self, *, vectors: dict[str, dict[str, Any]] | None = None) -> Iterator[Tx]:
+        """One unit of work: everything inside commits together or not at all, its entries in
+        the change log included (``changelog``: numbered last, just before the commit).
+
+        ``vectors``: model id -> text hash -> vector of the texts it stores, kept in the vector
+        cache by the same transaction (a follower then always finds them).
+        """
+        from matching.store import changelog
+
+        with _unavailable_as_domain_error(), Session(self.engine, expire_on_commit=False) as session:
             tx = Tx(session, self.clock)
             try:
                 yield tx
                 tx.resolve()  # deferred inserts of a bulk write
+                for model_id, items in (vectors or {}).items():
+                    self.vectors.put_many(model_id, items, connection=session.connection())
+                tx._changes.position = changelog.append(session, tx._changes, tx._gone, self.origin)
                 session.commit()
             except BaseException:
                 session.rollback()
@@ -158,27 +229,37 @@ class Store:
 
     @contextmanager
     def read(self) -> Iterator[Tx]:
-        with Session(self.engine, expire_on_commit=False) as session:
+        with _unavailable_as_domain_error(), Session(self.engine, expire_on_commit=False) as session:
             yield Tx(session, self.clock)
 
-    def run(self, fn: Callable[[Tx], T], *, attempts: int = 3) -> tuple[T, Changes]:
-        """Run ``fn`` in one unit of work; again if another process won a race on the same ids.
+    def run(
+        self, fn: Callable[[Tx], T], *, attempts: int = 3, vectors: dict[str, dict[str, Any]] | None = None
+    ) -> tuple[T, Changes]:
+        """Run ``fn`` in one unit of work; again if another process won a race on the same ids,
+        or held the database (SQLite's lock, a PostgreSQL deadlock).
 
         Two service processes may insert the same new external id at once; the loser gets a
         unique-constraint error. Upserts are idempotent, so running the whole unit again
-        (now as an update) is safe. Returns ``fn``'s result and what the unit changed.
+        (now as an update) is safe. The vectors of the texts it stores are written in the
+        same unit (``transaction``), so they are retried with it. Returns ``fn``'s result and
+        what the unit changed. A store that stays unreachable or busy raises ``Unavailable``.
         """
-        from sqlalchemy.exc import IntegrityError, OperationalError
+        from sqlalchemy.exc import IntegrityError
 
         for attempt in range(attempts):
             try:
-                with self.transaction() as tx:
+                with self.transaction(vectors=vectors) as tx:
                     result = fn(tx)
                     return result, tx.changes
-            except (IntegrityError, OperationalError) as exc:
+            except IntegrityError:
                 if attempt == attempts - 1:
                     raise
-                log.info("écriture concurrente (%s) : nouvel essai", type(exc).__name__)
+                log.info("écriture concurrente (insertion en double) : nouvel essai")
+            except Unavailable as exc:
+                if attempt == attempts - 1 or not exc.transient:
+                    raise
+                log.info("stockage occupé ou injoignable (%s) : nouvel essai", exc)
+                time.sleep(0.2 * (attempt + 1))
         raise AssertionError("unreachable")
 
     # -- the index set's source (embeddings.indexset.DocumentSource) -----------------------------
@@ -211,6 +292,8 @@ class Tx:
         self._preloaded: dict[tuple[type, int], dict[str, Any]] = {}
         # new rows of a bulk write, inserted by one flush at the end: (what to record, row, text)
         self._deferred: list[tuple[str, Any, str]] = []
+        # rows deleted: (kind, pk) -> (territory pk, external id, text hash), for the change log
+        self._gone: dict[tuple[str, int], tuple[int, str, str | None]] = {}
 
     @property
     def changes(self) -> Changes:
@@ -308,6 +391,7 @@ class Tx:
         """Remove the child rows (needs of a project, offerings of a partner) the new version no longer lists."""
         for child in list(children):
             if child.ext_id not in wanted:
+                self._forget_row(kind, child)
                 self._changes.removed[kind].add(child.pk)
                 self._changes.upserted[kind].pop(child.pk, None)
                 children.remove(child)
@@ -331,6 +415,10 @@ class Tx:
             if loaded is not None:
                 loaded[ext_id] = child
         return child
+
+    def _forget_row(self, kind: str, row: Any) -> None:
+        """Note a row about to be deleted (the change log names it after it is gone)."""
+        self._gone[(kind, row.pk)] = (row.territory_pk, row.ext_id, getattr(row, "text_hash", None))
 
     def _set_text(self, kind: str, row: Any, text: str) -> None:
         h = text_hash(text)
@@ -378,6 +466,7 @@ class Tx:
 
     def delete_member(self, territory_id: str, member_id: str) -> None:
         row = self._get(MemberRow, "membre", territory_id, member_id)
+        self._forget_row("member", row)
         self._changes.forgotten.add(row.text_hash)
         self._changes.wrote("member", row.territory_pk, row.pk)
         self._changes.removed["member"].add(row.pk)
@@ -431,9 +520,11 @@ class Tx:
 
     def delete_project(self, territory_id: str, project_id: str) -> None:
         row = self._get(ProjectRow, "projet", territory_id, project_id)
+        self._forget_row("project", row)
         self._changes.wrote("project", row.territory_pk, row.pk)
         self._changes.removed["project"].add(row.pk)
         for n in row.needs:
+            self._forget_row("need", n)
             self._changes.removed["need"].add(n.pk)
             self._changes.upserted["need"].pop(n.pk, None)
         self._changes.upserted["project"].pop(row.pk, None)
@@ -473,8 +564,10 @@ class Tx:
 
     def delete_partner(self, territory_id: str, partner_id: str) -> None:
         row = self._get(PartnerRow, "partenaire", territory_id, partner_id)
+        self._forget_row("partner", row)
         self._changes.wrote("partner", row.territory_pk, row.pk)
         for o in row.offerings:
+            self._forget_row("offering", o)
             self._changes.removed["offering"].add(o.pk)
             self._changes.upserted["offering"].pop(o.pk, None)
         self.session.delete(row)

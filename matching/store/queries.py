@@ -10,7 +10,8 @@ so a question pays for their execution only.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+import json
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from sqlalchemy import bindparam, func, or_, select
@@ -83,6 +84,100 @@ def documents(tx: Tx, *, kind: str, pks: list[int]) -> dict[int, dict[str, Any]]
     for start in range(0, len(pks), _CHUNK):
         out.update(dict(tx.session.execute(select(cls.pk, cls.data).where(cls.pk.in_(pks[start : start + _CHUNK]))).all()))
     return out
+
+
+# -- the fields the column arrays read, without decoding whole documents (a million members) ---------------
+# Core statements (no ORM rows); list fields come as JSON text, decoded a chunk at a time.
+_MEMBER_FIELDS = (
+    MemberRow.pk,
+    MemberRow.ext_id,
+    MemberRow.data["hours_per_week"].as_float(),
+    MemberRow.data["remote_ok"].as_boolean(),
+    MemberRow.data["max_engagements"].as_integer(),
+    MemberRow.data["active_engagements"].as_integer(),
+    MemberRow.data["commune"].as_string(),
+    MemberRow.data["postcode"].as_string(),
+    MemberRow.data["causes"].as_string(),
+)
+
+
+def _decoded(rows: list[Any]) -> list[tuple[Any, ...]]:
+    """Rows whose last field is a JSON list as text (or None), with that list decoded: one
+    ``json.loads`` for the whole chunk."""
+    lists = json.loads("[" + ",".join(row[-1] or "[]" for row in rows) + "]") if rows else []
+    return [(*row[:-1], value) for row, value in zip(rows, lists, strict=True)]
+
+
+def _columns(rows: list[Any], width: int) -> list[list[Any]]:
+    """Rows as columns (one list per field); the last field, a JSON list as text (or None),
+    decoded with one ``json.loads`` for the whole chunk."""
+    if not rows:
+        return [[] for _ in range(width)]
+    columns = [list(c) for c in zip(*rows, strict=True)]
+    columns[-1] = json.loads("[" + ",".join(v or "[]" for v in columns[-1]) + "]")
+    return columns
+
+
+def member_fields(tx: Tx, *, territory_pk: int | None = None, pks: list[int] | None = None) -> Iterator[list[list[Any]]]:
+    """Chunks of columns (pk, id, hours per week, remote, maximum and active engagements,
+    commune, postcode, causes) of these members, or of a territory's available ones in pk
+    order (None for a field a document lacks). Only these fields are read: no document is
+    decoded whole."""
+    conn = tx.session.connection()
+    width = len(_MEMBER_FIELDS)
+    if pks is not None:
+        for start in range(0, len(pks), _CHUNK):
+            rows = conn.execute(select(*_MEMBER_FIELDS).where(MemberRow.pk.in_(pks[start : start + _CHUNK]))).all()
+            yield _columns(rows, width)
+        return
+    stmt = (
+        select(*_MEMBER_FIELDS)
+        .where(MemberRow.territory_pk == territory_pk, MemberRow.available.is_(True))
+        .order_by(MemberRow.pk)
+    )
+    result = conn.execution_options(yield_per=50_000).execute(stmt)
+    for part in result.partitions():
+        yield _columns(part, width)
+
+
+def need_fields(tx: Tx, *, territory_pk: int, today: dt.date) -> list[tuple[Any, ...]]:
+    """(pk, id, hours per week, remote, its project's commune and causes) of a territory's open
+    calls for skills (``open_need_pks``), in pk order."""
+    stmt = (
+        select(
+            NeedRow.pk,
+            NeedRow.ext_id,
+            NeedRow.data["hours_per_week"].as_float(),
+            NeedRow.data["remote"].as_boolean(),
+            ProjectRow.data["commune"].as_string(),
+            ProjectRow.data["causes"].as_string(),
+        )
+        .join(ProjectRow, NeedRow.project_pk == ProjectRow.pk)
+        .where(
+            NeedRow.territory_pk == territory_pk,
+            NeedRow.status == "open",
+            or_(NeedRow.deadline.is_(None), NeedRow.deadline >= today),
+        )
+        .order_by(NeedRow.pk)
+    )
+    return _decoded(tx.session.connection().execute(stmt).all())
+
+
+def project_fields(tx: Tx, *, territory_pk: int) -> list[tuple[Any, ...]]:
+    """(pk, id, stage, legal structure, commune, causes) of a territory's projects, in pk order."""
+    stmt = (
+        select(
+            ProjectRow.pk,
+            ProjectRow.ext_id,
+            ProjectRow.stage,
+            ProjectRow.data["legal_structure"].as_boolean(),
+            ProjectRow.data["commune"].as_string(),
+            ProjectRow.data["causes"].as_string(),
+        )
+        .where(ProjectRow.territory_pk == territory_pk)
+        .order_by(ProjectRow.pk)
+    )
+    return _decoded(tx.session.connection().execute(stmt).all())
 
 
 def open_need_pks(tx: Tx, *, territory_pk: int, today: dt.date) -> list[int]:

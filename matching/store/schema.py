@@ -12,7 +12,20 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Date, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
@@ -126,6 +139,34 @@ class ApiKeyRow(Base):
     label: Mapped[str] = mapped_column(String(200), default="")
     created_at: Mapped[dt.datetime] = mapped_column(DateTime)
     revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
+
+
+class ChangeRow(Base):
+    """One entry of the change log (outbox): what a unit of work changed, written in its transaction.
+
+    ``seq`` comes from ``FeedCounterRow``, updated in the same transaction just before the
+    commit: its row lock serialises the writers' last step, so sequences are committed in
+    order and without gaps (a reader that sees 12 also sees 11).
+    """
+
+    __tablename__ = "change_log"
+    seq: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=False)
+    kind: Mapped[str] = mapped_column(String(16))  # member, need, offering, project, partner, event, text
+    op: Mapped[str] = mapped_column(String(8))  # upsert, write, remove, event, forget
+    pk: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    territory_pk: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    ext_id: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    text_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    origin: Mapped[str] = mapped_column(String(32))  # the writing store instance (a process skips its own)
+    at: Mapped[float] = mapped_column(Float)  # wall time of the writer (seconds since the epoch): lag in seconds
+
+
+class FeedCounterRow(Base):
+    """The last sequence of the change log (one row)."""
+
+    __tablename__ = "feed_counter"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    seq: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), default=0)
 
 
 ROW_OF_KIND: dict[str, type[Base]] = {

@@ -4,10 +4,11 @@ process of a deployment (a replica never re-encodes what another process encoded
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from contextlib import nullcontext
 
 import numpy as np
 from sqlalchemy import Column, Integer, LargeBinary, String, Table, delete, insert, select
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 
 from matching.store.schema import Base
 
@@ -44,10 +45,10 @@ class SqlVectorCache:
         self.engine = engine
         vector_cache.create(engine, checkfirst=True)
 
-    def get_many(self, model_id: str, hashes: Sequence[str]) -> dict[str, np.ndarray]:
+    def get_many(self, model_id: str, hashes: Sequence[str], *, connection: Connection | None = None) -> dict[str, np.ndarray]:
         found: dict[str, np.ndarray] = {}
         unique = list(dict.fromkeys(hashes))
-        with self.engine.connect() as conn:
+        with nullcontext(connection) if connection is not None else self.engine.connect() as conn:
             for start in range(0, len(unique), _CHUNK):
                 chunk = unique[start : start + _CHUNK]
                 rows = conn.execute(
@@ -59,18 +60,24 @@ class SqlVectorCache:
                     found[h] = np.frombuffer(blob, dtype=np.float32)
         return found
 
-    def put_many(self, model_id: str, items: dict[str, np.ndarray]) -> None:
+    def put_many(self, model_id: str, items: dict[str, np.ndarray], *, connection: Connection | None = None) -> None:
+        """Keep vectors (those already kept are left as they are). ``connection``: write in that
+        connection's transaction (a unit of work of the store) instead of one of its own."""
         if not items:
             return
-        existing = self.get_many(model_id, list(items))
+        existing = self.get_many(model_id, list(items), connection=connection)
         rows = [
             {"model_id": model_id, "text_hash": h, "dim": int(v.shape[0]), "vector": np.asarray(v, np.float32).tobytes()}
-            for h, v in items.items()
+            for h, v in sorted(items.items())  # one order for every writer: no deadlock between two
             if h not in existing
         ]
-        if rows:
-            with self.engine.begin() as conn:
-                conn.execute(_insert_ignoring_duplicates(self.engine.dialect.name), rows)
+        if not rows:
+            return
+        if connection is not None:
+            connection.execute(_insert_ignoring_duplicates(self.engine.dialect.name), rows)
+            return
+        with self.engine.begin() as conn:
+            conn.execute(_insert_ignoring_duplicates(self.engine.dialect.name), rows)
 
     def discard(self, model_id: str | None, hashes: Iterable[str]) -> int:
         """Forget vectors of these texts (for one model, or all models if None)."""

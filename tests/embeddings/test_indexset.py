@@ -66,8 +66,13 @@ def test_apply_changes_every_channel_and_the_lexical_index(use_encoder, minilm_e
         assert indexes.dense("person", channel).id_array().tolist() == [1, 2, 4]
     assert [h.id for h in indexes.lexical("person").search("trésorerie", k=3)] == [4]
     assert indexes.fingerprint("person") != before
-    # the saved files reflect the change: a new process loads them as they are
+    # apply changes memory only; a snapshot saves the kinds it touched, and a new process loads them
     source.docs["person"] = {1: DOCS["person"][1], 2: DOCS["person"][2], 4: "Trésorière d'une association"}
+    assert indexes.saving.dirty == {"person"}
+    assert two_channels(use_encoder, minilm_encoder, tmp_path).open(source)["person"] == "rebuilt"  # not saved yet
+    indexes.open(source)
+    indexes.apply(change, indexes.prepare({"person": ["Trésorière d'une association"]}))
+    assert indexes.snapshot(position=7) == ["person"] and not indexes.saving.dirty
     assert two_channels(use_encoder, minilm_encoder, tmp_path).open(source)["person"] == "loaded"
 
 

@@ -75,3 +75,46 @@ def test_a_shared_filter_gives_the_same_top_and_follows_changes() -> None:
     idx.remove([i for i in texts if i % 2])  # positions move: the kept mask must not be reused
     idx.upsert([598, 599], ["jardin potager", "jardin"])
     same()
+
+
+def test_scores_are_those_of_bm25s_to_the_bit_and_survive_save_and_load(tmp_path) -> None:
+    """The numpy build gives the float32 scores bm25s gives (Lucene BM25), on the demo territory's
+    texts, after changes, and after a save and a load."""
+    import json
+
+    import bm25s
+    import numpy as np
+
+    from matching.domain import Member
+    from matching.settings import PACKAGE_DATA
+
+    doc = json.loads((PACKAGE_DATA / "demo" / "sceaux-valley.json").read_text(encoding="utf-8"))
+    texts = {n: Member.model_validate(m).text() for n, m in enumerate(doc["members"], start=3)}
+    texts[2] = "et la le"  # no token left: the empty-document token
+    idx = LexicalIndex(lexical_tokens)
+    idx.upsert(texts.keys(), texts.values())
+    idx.remove([5, 6])
+    idx.upsert([7, 400], ["Trésorière et comptable, je tiens les comptes", "Jardinier bénévole"])
+    for pk in (5, 6):
+        del texts[pk]
+    texts |= {7: "Trésorière et comptable, je tiens les comptes", 400: "Jardinier bénévole"}
+    order = sorted(texts)
+    oracle = bm25s.BM25(k1=1.2, b=0.5)
+    oracle.index([lexical_tokens(texts[i]) or ["\x00"] for i in order], show_progress=False)
+    queries = ["tenir la trésorerie", "jardin potager compost", "comptable comptable retraite", "informatique réseau", "xyz"]
+    again = LexicalIndex.load(_saved(idx, tmp_path), lexical_tokens)
+    assert len(again) == len(idx) == len(texts)
+    for q in queries:
+        tokens = list(dict.fromkeys(lexical_tokens(q)))
+        expected = oracle.get_scores(tokens) if any(t in oracle.vocab_dict for t in tokens) else np.zeros(len(order))
+        for index in (idx, again):
+            scored = index.query(q)
+            got = scored.of(np.array(order)) if scored is not None else np.zeros(len(order), dtype=np.float32)
+            assert np.array_equal(got, expected.astype(np.float32)), q
+
+
+def _saved(idx: LexicalIndex, tmp_path):
+    path = tmp_path / "lexical.npz"
+    idx.save(path, extra={"source_position": 3})
+    assert LexicalIndex.read_metadata(path)["source_position"] == 3
+    return path

@@ -142,3 +142,41 @@ def test_project_columns_give_stage_fit_and_id_order(projects, stages) -> None:
     fit = ProjectColumns.stage_fit(offering)[cols.stage[pks]]
     assert fit.tolist() == [scoring.stage_fit(offering.stages, by_pk[pk].stage) for pk in pks.tolist()]
     assert sorted(pks.tolist(), key=lambda pk: cols.rank[pk]) == sorted(pks.tolist(), key=lambda pk: by_pk[pk].id)
+
+
+COMMUNES = ["Sceaux", "sceaux ", "Antony", "Bourg-la-Reine", "Châtenay-Malabry", "chatenay-malabry"]
+CAUSES = ["Écologie", "ecologie", "Sport pour tous", "Culture", "Solidarité"]
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(list(Stage)),
+            st.booleans(),
+            st.none() | st.sampled_from(COMMUNES),
+            st.lists(st.sampled_from(CAUSES), max_size=3),
+        ),
+        min_size=1,
+        max_size=20,
+    ),
+    st.lists(st.sampled_from(list(Stage)), min_size=1, max_size=3, unique=True),
+    st.booleans(),
+    st.lists(st.sampled_from([*COMMUNES, "Paris"]), max_size=2),
+    st.lists(st.sampled_from([*CAUSES, "Numérique"]), max_size=2),
+    st.integers(0, 2),
+)
+def test_project_columns_admit_the_projects_the_eligibility_rules_admit(
+    projects, stages, legal, communes, causes, capacity
+) -> None:
+    from matching import filters
+    from matching.domain import Eligibility
+
+    by_pk = {
+        3 * n + 1: Project(id=f"p{n}", title="P", stage=stage, legal_structure=lg, commune=commune, causes=cs)
+        for n, (stage, lg, commune, cs) in enumerate(projects)
+    }
+    rules = Eligibility(requires_legal_structure=legal, communes=communes, causes=causes)
+    offering = Offering(id="o", title="O", stages=stages, eligibility=rules, capacity=capacity)
+    expected = [pk for pk, p in by_pk.items() if p.stage in offering.stages and filters.eligible(offering, p)]
+    assert ProjectColumns(by_pk).eligible(offering).tolist() == expected
