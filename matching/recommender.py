@@ -180,8 +180,7 @@ class Recommender:
             return counts
 
     def snapshot(self, *, every_kind: bool = False) -> dict[str, Any]:
-        """Save the indexes changed since their last save (``every_kind``: all of them), with the
-        log position they reflect; a failure is reported in ``error`` (they serve from memory)."""
+        """Save the changed indexes (``every_kind``: all) with their log position; a failure is in ``error``."""
         if self._indexes is None or not self._indexes.is_open:
             return {"saved": [], "position": None, "error": None}
         position = self.feed.applied  # read first: the copies reflect at least this position
@@ -209,9 +208,7 @@ class Recommender:
         (the model in a thread of its own meanwhile: its files are read while the rest is built)."""
         from threadpoolctl import threadpool_limits
 
-        # a question's matrix products are small: on a shared 2-core machine two BLAS threads cost
-        # more than they bring (6 -> 0.5 ms measured at a million members); requests run side by
-        # side instead. The encoder sets its own threads for its batches.
+        # small matrix products: one BLAS thread each, requests side by side (docs/performance.md)
         threadpool_limits(1, user_api="blas")
         model = threading.Thread(target=self.indexes.query_vector, args=("préchauffage du modèle",), name="maillage-model")
         model.start()

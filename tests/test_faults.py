@@ -72,10 +72,11 @@ def test_a_damaged_index_file_is_rebuilt_from_the_store_with_a_warning(tmp_path,
             assert '"in_sync": true' in result.stdout
     # the service starts on a damaged file too, rebuilds it, and answers
     damage(index, how)
-    key = runner.invoke(app, ["keys", "create", "--territory", "mini", "--role", "agent", "-q"], env=env).stdout.strip()
+    # an admin key: /health shows the index details to an admin only
+    key = runner.invoke(app, ["keys", "create", "--territory", "mini", "--role", "admin", "-q"], env=env).stdout.strip()
     proc, base = start_server(tmp_path / "var")
     try:
-        health = httpx.get(f"{base}/health", timeout=10).json()
+        health = httpx.get(f"{base}/health", timeout=10, headers={"X-API-Key": key}).json()
         assert health["indexes"]["member"]["in_sync"] is True and health["indexes"]["member"]["count"] == 8
         r = httpx.get(f"{base}/territories/mini/needs/p1-n1/members?k=1", headers={"X-API-Key": key}, timeout=30)
         assert r.status_code == 200 and r.json()["matches"][0]["id"] == "m1"
@@ -157,7 +158,7 @@ def test_index_files_on_a_full_disk_the_rows_are_written_the_service_serves_from
     # the next start rebuilds from the store, cannot save, serves from memory and says so
     settings = Settings(data_dir=small_disk / "var", database_url=env["MAILLAGE_DATABASE_URL"])
     rec = Recommender(settings, encoder=use_encoder)
-    key, _ = access.create_key(rec.store, "mini", "agent")
+    key, _ = access.create_key(rec.store, "mini", "admin")  # admin: /health details
     with TestClient(create_app(recommender=rec), headers={"X-API-Key": key}, raise_server_exceptions=False) as client:
         health = client.get("/health").json()
         assert health["status"] == "degraded" and "non sauvegardé" in health["snapshot"]["error"]
@@ -185,7 +186,7 @@ def test_a_read_only_disk(tmp_path, small_disk, use_encoder) -> None:
         rec = Recommender(settings, encoder=use_encoder)
         rec.open()
         rec.ingest(read_file(MINI))
-        keys.append(access.create_key(rec.store, "mini", "agent")[0])
+        keys.append(access.create_key(rec.store, "mini", "admin")  # admin: /health details[0])
         rec.close()
     key = keys[0]
     subprocess.run(["mount", "-o", "remount,ro", str(small_disk)], check=True)
@@ -217,7 +218,7 @@ def test_a_store_on_a_full_disk_refuses_a_write_with_a_503_saying_nothing_was_wr
     rec = Recommender(settings, encoder=use_encoder)
     rec.open()
     rec.ingest(read_file(MINI))
-    key, _ = access.create_key(rec.store, "mini", "agent")
+    key, _ = access.create_key(rec.store, "mini", "admin")  # admin: /health details
     fill(small_disk)
     with TestClient(create_app(recommender=rec), headers={"X-API-Key": key}, raise_server_exceptions=False) as client:
         assert client.get("/territories/mini/needs/p1-n1/members?k=1").json()["matches"][0]["id"] == "m1"
@@ -263,7 +264,7 @@ def test_postgresql_restart_answers_503_with_retry_after_then_recovers(tmp_path,
         rec = Recommender(settings, encoder=use_encoder)
         rec.open()
         rec.ingest(read_file(MINI))
-        key, _ = access.create_key(rec.store, "mini", "agent")
+        key, _ = access.create_key(rec.store, "mini", "admin")  # admin: /health details
         seen: list[tuple[int, str, str | None, str]] = []
         stop = threading.Event()
         with TestClient(create_app(recommender=rec), headers={"X-API-Key": key}, raise_server_exceptions=False) as client:

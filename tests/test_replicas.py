@@ -31,11 +31,12 @@ QUESTIONS = [
 
 @pytest.fixture
 def database(tmp_path):
-    """A fresh PostgreSQL database with the mini territory, and an agent key."""
+    """A fresh PostgreSQL database with the mini territory, and an admin key (/health shows its
+    details to an admin only)."""
     url, drop = fresh_database()
     env = {"MAILLAGE_DATABASE_URL": url, "MAILLAGE_DATA_DIR": str(tmp_path / "cli")}
     assert CliRunner().invoke(app, ["ingest", str(MINI)], env=env).exit_code == 0
-    made = CliRunner().invoke(app, ["keys", "create", "--territory", "mini", "--role", "agent", "-q"], env=env)
+    made = CliRunner().invoke(app, ["keys", "create", "--territory", "mini", "--role", "admin", "-q"], env=env)
     yield url, {"X-API-Key": made.stdout.strip()}
     drop()
 
@@ -101,12 +102,12 @@ def test_two_replicas_behind_nginx_agree_and_one_restarts_without_a_failed_reque
             done.set()
             worker.join(60)
             assert failures == [] and n[0] > 5
-            health = httpx.get(f"{base_b}/health").json()
+            health = httpx.get(f"{base_b}/health", headers=headers).json()
             deadline = time.monotonic() + 5
             while health["feed"]["lag_changes"]:
                 assert time.monotonic() < deadline
                 time.sleep(0.05)
-                health = httpx.get(f"{base_b}/health").json()
+                health = httpx.get(f"{base_b}/health", headers=headers).json()
             assert health["status"] == "ok" and all(i["in_sync"] for i in health["indexes"].values())
             for q in QUESTIONS:
                 assert ranked(httpx.get(base_a + q, headers=headers).json()) == ranked(
@@ -154,7 +155,7 @@ def test_a_replica_killed_during_a_burst_of_writes_restarts_and_converges(tmp_pa
         for w in writers:
             w.join(60)
         deadline = time.monotonic() + 10
-        while (health := httpx.get(f"{base_b}/health").json())["feed"]["lag_changes"]:
+        while (health := httpx.get(f"{base_b}/health", headers=headers).json())["feed"]["lag_changes"]:
             assert time.monotonic() < deadline
             time.sleep(0.05)
         assert health["status"] == "ok", health
