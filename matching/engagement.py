@@ -59,7 +59,22 @@ REMOTE_TRUE = {"full", "total", "100", "remote", "possible", "yes", "oui", "true
 REMOTE_FALSE = {"", "no", "non", "false", "0", "local"}
 YES = {"yes", "oui", "true", "1", "vrai"}
 NO = {"no", "non", "false", "0", "faux"}
-COMPENSATION_UNITS = {"hour", "heure", "heures", "day", "jour", "jours", "month", "mois", "year", "an", "ans", "annee", "année", "années"}
+COMPENSATION_UNITS = {
+    "hour",
+    "heure",
+    "heures",
+    "day",
+    "jour",
+    "jours",
+    "month",
+    "mois",
+    "year",
+    "an",
+    "ans",
+    "annee",
+    "année",
+    "années",
+}
 COMPENSATION_TYPES = {"gross", "net"}
 _SCHEDULE = re.compile(r"^\s*(\d+(?:[.,]\d+)?)\s*(?:h|heures?)\s*(?:par|/)\s*semaine\b", re.IGNORECASE)
 _US_DATE = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")  # how API Engagement's parser (JavaScript's Date) reads 01/31/2025
@@ -346,7 +361,7 @@ class _Mission:
         except ValidationError as exc:
             err = exc.errors()[0]
             field = where(err["loc"]) or "-"
-            raise self.fail(fields.get(field.split(".")[0], field), message(err)) from None
+            raise self.fail(fields.get(re.split(r"[.[]", field)[0], field), message(err)) from None
 
 
 # Maillage's field -> the feed's, for the messages

@@ -82,6 +82,4 @@ def suggest(encoder: Any, text: str, *, k: int = 5) -> list[Suggestion]:
     sims = matrix @ query
     order = np.argsort(-sims, kind="stable")[:k]
     codes = list(table())
-    return [
-        Suggestion(codes[i], table()[codes[i]], round(float(np.clip((sims[i] + 1) / 2, 0, 1)), 4)) for i in order.tolist()
-    ]
+    return [Suggestion(codes[i], table()[codes[i]], round(float(np.clip((sims[i] + 1) / 2, 0, 1)), 4)) for i in order.tolist()]
