@@ -57,15 +57,25 @@ class Place:
 
 
 @lru_cache(maxsize=65536)
-def place_key(name: str) -> str:
-    """The comparison key of a commune name (see the module's docstring)."""
+def _tokens(name: str) -> tuple[str, ...]:
     text = name.strip()
     if trailing := _TRAILING_ARTICLE.match(text):  # "Haÿ-les-Roses (L')" -> "L'Haÿ-les-Roses"
         text = f"{trailing['article']} {trailing['name']}"
     tokens = re.findall(r"[a-z0-9]+", strip_accents(text).lower().replace("œ", "oe").replace("æ", "ae"))
+    return tuple(TOKEN_VARIANTS.get(t, t) for t in tokens)
+
+
+def place_key(name: str) -> str:
+    """The comparison key of a commune name (see the module's docstring)."""
+    tokens = _tokens(name)
     if len(tokens) > 1 and tokens[0] in ARTICLES:
         tokens = tokens[1:]
-    return "".join(TOKEN_VARIANTS.get(t, t) for t in tokens)
+    return "".join(tokens)
+
+
+def _written_key(name: str) -> str:
+    """The key with its article glued on, as people type it ("lhay les roses")."""
+    return "".join(_tokens(name))
 
 
 def _department(insee: str, given: str) -> str:
@@ -83,6 +93,8 @@ class Places:
         self._by_insee: dict[str, Place] = {}
         for p in places:
             self._by_key[place_key(p.name)].append(p)
+            if (written := _written_key(p.name)) != place_key(p.name):
+                self._by_key.setdefault(written, []).append(p)
             self._by_postcode[p.postcode].append(p)
             self._by_insee.setdefault(p.insee, p)
         rank = {"COM": 0, "ARM": 1, "COMA": 2, "COMD": 3}
@@ -140,7 +152,7 @@ class Places:
 
     def named(self, name: str) -> list[Place]:
         """The communes of this name (see ``place_key``), the main one first."""
-        return list(self._by_key.get(place_key(name), ()))
+        return list(self._by_key.get(place_key(name)) or self._by_key.get(_written_key(name), ()))
 
     def resolve(self, text: str | None = None, *, postcode: str | None = None, department: str | None = None) -> Place | None:
         """The commune a text names (a name, a postcode, an INSEE code, "Name (postcode)"), or None.
