@@ -17,8 +17,11 @@ calls. The project's causes give the mission's ``domain`` through ``data/engagem
 (20 domains -> the territory's causes; for each cause, the one domain it is exported as), its commune
 the mission's address (``matching.places``: postcode, department, centroid; Maillage keeps no street).
 The holder is never exported. An address whose street cannot be placed is read with its city's
-place, as API Engagement does. What the feed carries and Maillage does not keep (compensation, tags,
-audience, images, the organisation's legal identifiers) is checked, then left.
+place, as API Engagement does. What the feed carries and Maillage does not keep (compensation,
+activities, tags, audience, images, the organisation's legal identifiers, a street, the feed's own
+coordinates) is checked where API Engagement defines its values, then left; a call for skills has no
+activity of its own, so none is exported. ``schedule`` is read back as hours a week when it says so
+("3 heures par semaine", "2,5 h par semaine"), else the default 2 hours.
 
 A mission with an invalid value (an unknown ``domain``, a date that does not parse, a negative
 ``compensationAmount``, an unknown ROME code…) stops the whole import with its ``clientId`` and the
