@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
 
@@ -17,10 +17,12 @@ from api.schemas import (
     MatchList,
     MemberExport,
     Problem,
+    RomeRequest,
+    RomeSuggestions,
     Routing,
     SearchRequest,
 )
-from matching import access, links
+from matching import access, engagement, links, rome
 from matching.access import Principal, Role
 from matching.domain import Member, Partner, Project, QuestionName, RecordedEvent, Side, Territory
 from matching.errors import InvalidRequest
@@ -333,6 +335,53 @@ def search(territory_id: TerritoryId, body: SearchRequest, rec: Rec, who: Anyone
     access.check_search(who, rec, territory_id, body.target)
     matches = rec.search_text(territory_id, body.text, body.target, stage=body.stage, k=body.k)
     return MatchList(question=f"search:{body.target}", subject_id="texte libre", matches=matches)
+
+
+@router.post(
+    "/territories/{territory_id}/rome/suggestions",
+    tags=["compétences ROME"],
+    summary="Suggérer des codes ROME 4.0 pour un texte (à confirmer par la personne)",
+    description=(
+        "Les macro-compétences ROME 4.0 (France Travail) dont le libellé est le plus proche du texte, avec "
+        "l'encodeur du service. Une suggestion n'est rien de plus : la personne confirme les codes, qui sont "
+        "enregistrés dans `rome_skills` de l'appel à compétences (PUT du projet) ou du membre (PUT du membre)."
+    ),
+    response_model=RomeSuggestions,
+    responses=ERR,
+)
+def rome_suggestions(
+    territory_id: TerritoryId, body: RomeRequest, rec: Rec, who: Annotated[Principal, allow(A, G, H, M)]
+) -> RomeSuggestions:
+    return RomeSuggestions(suggestions=[s.__dict__ for s in rome.suggest(rec.encoder, body.text, k=body.k)])
+
+
+# -- API Engagement -------------------------------------------------------------------------------------
+@router.get(
+    "/territories/{territory_id}/feeds/missions.xml",
+    tags=["API Engagement"],
+    summary="Flux XML des missions (appels à compétences ouverts) pour API Engagement",
+    description=(
+        "Les appels à compétences ouverts du territoire, un par mission, au format du flux XML qu'importe "
+        "API Engagement (`<source><publisher/><publisherurl/><lastBuildDate/><mission>…</mission>*</source>`). "
+        "Le porteur n'y figure jamais ; l'adresse est celle de la commune du projet."
+    ),
+    response_class=Response,
+    responses=ERR | {200: {"content": {"application/xml": {"schema": {"type": "string"}}}, "description": "Le flux"}},
+)
+def missions_xml(territory_id: TerritoryId, request: Request, rec: Rec, who: Anyone) -> Response:
+    body = engagement.feed_xml(rec, territory_id, base_url=str(request.base_url))
+    return Response(content=body, media_type="application/xml")
+
+
+@router.get(
+    "/territories/{territory_id}/feeds/missions.json",
+    tags=["API Engagement"],
+    summary="Les mêmes missions, en corps JSON de POST /v2/mission d'API Engagement",
+    response_model=list[dict[str, Any]],
+    responses=ERR,
+)
+def missions_json(territory_id: TerritoryId, request: Request, rec: Rec, who: Anyone) -> list[dict[str, Any]]:
+    return engagement.missions(rec, territory_id, base_url=str(request.base_url))
 
 
 # -- feedback and digest -------------------------------------------------------------------------------

@@ -109,3 +109,21 @@ class AnswerLinkRequest(InputModel):
 class AnswerLink(BaseModel):
     path: str = Field(description="Chemin du lien à ajouter à l'adresse du service (/ui/answer/…)")
     expires_at: dt.datetime = Field(description="Fin de validité du lien (UTC)")
+
+
+class RomeRequest(InputModel):
+    """A text to suggest ROME 4.0 macro-competences for (a call for skills, a member's skills)."""
+
+    text: str = Field(min_length=1, max_length=4000, description="Texte de l'appel à compétences ou des compétences")
+    k: int = Field(default=5, ge=1, le=20, strict=True, description="Nombre de suggestions (1 à 20)")
+
+
+class RomeSuggestion(BaseModel):
+    code: str = Field(description="Code de la macro-compétence ROME 4.0")
+    label: str = Field(description="Libellé (France Travail, ROME 4.0)")
+    score: float = Field(ge=0, le=1, description="Proximité du libellé au texte, dans [0, 1]")
+
+
+class RomeSuggestions(BaseModel):
+    suggestions: list[RomeSuggestion]
+    source: str = "ROME 4.0, France Travail (macro-compétences)"

@@ -111,9 +111,65 @@ TRUTH_EXPANSION_LIMIT = 2_000_000  # beyond this many (need, member) pairs, need
 
 
 def load_communes(path: Path = COMMUNES_CSV) -> dict[str, dict]:
-    """Commune name -> row of ``communes_92.csv`` (postcode, insee, lat, lon)."""
+    """Commune name -> row of ``communes_92.csv`` (postcode, insee, lat, lon); for another town, the
+    communes it names, from the national table (``matching.places``)."""
+    if TOWN is not None:
+        from matching.places import Places
+
+        places = Places.default()
+        names = list(MEMBER_COMMUNE_WEIGHTS) + TERRITORY_COMMUNES + list(PROJECT_COMMUNE_WEIGHTS)
+        found = {name: places.resolve(name) for name in names}
+        return {n: {"commune": p.name, "postcode": p.postcode, "insee": p.insee} for n, p in found.items() if p is not None}
     with path.open(encoding="utf-8", newline="") as f:
         return {row["commune"]: row for row in csv.DictReader(f)}
+
+
+# -- Another town -------------------------------------------------------------------------
+# data/demo/vocabulary/towns/<town>.json has the keys of territory.json ("quartiers" for the
+# neighbourhoods of the main town, its first commune) and "replace": words of the Sceaux
+# vocabulary and what they become in that town (partners' names, places in texts), applied to
+# every text of the generated document, longest first.
+TOWNS = VOCABULARY / "towns"
+TOWN: str | None = None
+TOWN_REPLACE: dict[str, str] = {}
+
+
+def towns() -> list[str]:
+    return sorted(p.stem for p in TOWNS.glob("*.json"))
+
+
+def use_town(town: str | None) -> None:
+    """Draw the next documents for this town (None: Sceaux Valley, the default vocabulary)."""
+    global TOWN, TERRITORY, TERRITORY_COMMUNES, MEMBER_COMMUNE_WEIGHTS, PROJECT_COMMUNE_WEIGHTS, SCEAUX_QUARTIERS
+    global TOWN_REPLACE
+    vocabulary = _territory
+    TOWN, TOWN_REPLACE = None, {}
+    if town is not None:
+        path = TOWNS / f"{ascii_slug(town)}.json"
+        if not path.exists():
+            raise ValueError(f"ville sans vocabulaire : {town!r} (connues : {', '.join(towns())}) ; ajoutez {path}")
+        vocabulary = json.loads(path.read_text(encoding="utf-8"))
+        TOWN, TOWN_REPLACE = path.stem, vocabulary.get("replace", {})
+    TERRITORY = vocabulary["territory"]
+    TERRITORY_COMMUNES = vocabulary["communes"]
+    MEMBER_COMMUNE_WEIGHTS = vocabulary["member_commune_weights"]
+    PROJECT_COMMUNE_WEIGHTS = vocabulary["project_commune_weights"]
+    SCEAUX_QUARTIERS = vocabulary["quartiers"] if town is not None else vocabulary["sceaux_quartiers"]
+
+
+def localised(obj):
+    """Every text of a document with the town's replacements (longest first)."""
+    if not TOWN_REPLACE:
+        return obj
+    if isinstance(obj, str):
+        for old in sorted(TOWN_REPLACE, key=len, reverse=True):
+            obj = obj.replace(old, TOWN_REPLACE[old])
+        return obj
+    if isinstance(obj, list):
+        return [localised(v) for v in obj]
+    if isinstance(obj, dict):
+        return {k: (v if k in ("id", "commune", "postcode", "stages", "kind") else localised(v)) for k, v in obj.items()}
+    return obj
 
 
 def de_lieu(commune: str) -> str:
@@ -343,7 +399,7 @@ def need_families(rng: random.Random, ptype: dict) -> list[str]:
 def project_place(rng: random.Random) -> tuple[str, str, str]:
     """(commune, 'de ...', 'à ...') for a project, sometimes a Sceaux neighbourhood."""
     commune = weighted(rng, PROJECT_COMMUNE_WEIGHTS)
-    if commune == "Sceaux" and rng.random() < 0.4:
+    if commune == TERRITORY_COMMUNES[0] and rng.random() < 0.4:  # the main town (Sceaux)
         quartier = rng.choice(SCEAUX_QUARTIERS)
         return commune, quartier["de"], quartier["a"]
     return commune, de_lieu(commune), a_lieu(commune)
@@ -460,7 +516,7 @@ def generate(members: int = 320, projects: int = 64, seed: int = 42) -> tuple[di
     communes = load_communes()
     for name in list(MEMBER_COMMUNE_WEIGHTS) + TERRITORY_COMMUNES:
         if name not in communes:
-            raise ValueError(f"commune absente de {COMMUNES_CSV.name} : {name}")
+            raise ValueError(f"commune absente de {COMMUNES_CSV.name if TOWN is None else 'communes_fr.csv'} : {name}")
 
     rng_members = random.Random(f"{seed}:members")
     rng_projects = random.Random(f"{seed}:projects")
@@ -505,6 +561,7 @@ def generate(members: int = 320, projects: int = 64, seed: int = 42) -> tuple[di
         "members": member_list,
         "projects": project_list,
     }
+    document = localised(document)
     validate(document)
     for pid, offers in project_offerings.items():  # hidden offerings are consistent with stage and eligibility
         assert offers["current"] in {o["offering"] for o in STAGE_OFFERINGS[project_stage[pid]]}
@@ -575,12 +632,23 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--members", type=int, default=320, help="nombre de membres (défaut : 320)")
     parser.add_argument("--projects", type=int, default=64, help="nombre de projets (défaut : 64)")
     parser.add_argument("--seed", type=int, default=42, help="graine aléatoire (défaut : 42)")
+    parser.add_argument(
+        "--town",
+        default=None,
+        help="une autre ville, dont le vocabulaire est dans data/demo/vocabulary/towns/ (ex. Lyon ; défaut : Sceaux Valley)",
+    )
     out_help = "document du territoire (défaut : data/demo/sceaux-valley.json)"
     parser.add_argument("--out", type=Path, default=DEMO / "sceaux-valley.json", help=out_help)
     parser.add_argument("--truth", type=Path, default=DEMO / "truth.json", help="vérité terrain (défaut : data/demo/truth.json)")
     args = parser.parse_args(argv)
 
     start = time.perf_counter()
+    if args.town is not None and (args.out == DEMO / "sceaux-valley.json" or args.truth == DEMO / "truth.json"):
+        parser.error("--town demande --out et --truth (les fichiers de Sceaux Valley ne sont pas remplacés)")
+    try:
+        use_town(args.town)
+    except ValueError as exc:
+        parser.error(str(exc))
     document, truth = generate(args.members, args.projects, args.seed)
     elapsed = time.perf_counter() - start
     write_json(args.out, document)

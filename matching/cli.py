@@ -43,6 +43,10 @@ app.add_typer(events_app, name="events")
 app.add_typer(weights_app, name="weights")
 keys_app = cli_french.Typer(help="Clés d'API : chacune liée à un territoire et à un rôle.", no_args_is_help=True)
 app.add_typer(keys_app, name="keys")
+territory_app = cli_french.Typer(help="Territoires : en créer un pour une nouvelle ville.", no_args_is_help=True)
+app.add_typer(territory_app, name="territory")
+feed_app = cli_french.Typer(help="Flux de missions d'API Engagement (export).", no_args_is_help=True)
+app.add_typer(feed_app, name="feed")
 
 cli_french.install()  # typer's own texts (usage line, --help, panels, types) in French
 
@@ -147,16 +151,33 @@ def ingest(
     territory: Annotated[
         str | None, typer.Option(help="Territoire des lignes (obligatoire hors document de territoire).")
     ] = None,
+    format_: Annotated[
+        str,
+        typer.Option(
+            "--format",
+            help="maillage (JSON, JSON Lines, CSV) ou api-engagement (flux XML de missions d'API Engagement : "
+            "projets et appels à compétences ; --territory obligatoire).",
+        ),
+    ] = "maillage",
 ) -> None:
     """Importer un fichier. Une ligne invalide arrête tout : rien de ce fichier n'est écrit."""
-    _ingest(file, kind=kind, territory=territory)
+    if format_ not in INGEST_FORMATS:
+        raise _fail(f"format inconnu {format_!r} ({', '.join(INGEST_FORMATS)})")
+    _ingest(file, kind=kind, territory=territory, format_=format_)
 
 
-def _ingest(file: Path, *, kind: str | None, territory: str | None) -> None:
+INGEST_FORMATS = ("maillage", "api-engagement")
+
+
+def _ingest(file: Path, *, kind: str | None, territory: str | None, format_: str = "maillage") -> None:
+    from matching.engagement import read_feed
     from matching.ingest import read_file
 
     try:
-        batch = read_file(file, kind=kind, territory=territory)
+        if format_ == "api-engagement":
+            batch = read_feed(file, territory=territory)
+        else:
+            batch = read_file(file, kind=kind, territory=territory)
     except IngestError as exc:
         raise _fail(str(exc)) from None
     rec = _recommender()
@@ -722,3 +743,74 @@ def run() -> None:  # console-script entry point
 
 if __name__ == "__main__":
     run()
+
+
+# -- territories, mission feeds ---------------------------------------------------------------------
+@territory_app.command("create")
+def territory_create(
+    territory_id: Annotated[str, typer.Argument(metavar="ID", help="Identifiant du territoire (ex. lyon).")],
+    name: Annotated[str, typer.Option(help="Nom affiché du territoire.")],
+    communes: Annotated[
+        str,
+        typer.Option(help='Communes séparées par des virgules : noms, codes postaux ou codes INSEE (ex. "Lyon, 69100").'),
+    ],
+) -> None:
+    """Créer un territoire ; chaque commune est cherchée dans la table nationale (nom officiel gardé)."""
+    from matching.domain import Territory
+    from matching.places import Places
+
+    places = Places.default()
+    resolved: list[str] = []
+    for given in (c.strip() for c in communes.split(",")):
+        if not given:
+            continue
+        place = places.resolve(given)
+        if place is None:
+            raise _fail(f"commune introuvable : {given!r} (nom, code postal ou code INSEE d'une commune française)")
+        if place.name not in resolved:
+            resolved.append(place.name)
+    if not resolved:
+        raise _fail("--communes : au moins une commune est attendue")
+    try:
+        territory = Territory(id=territory_id, name=name, communes=resolved)
+    except ValueError as exc:
+        raise _fail(f"territoire invalide : {exc}") from None
+    rec = _recommender()
+    try:
+        rec.get_territory(territory_id)
+    except MaillageError:
+        pass
+    else:
+        rec.close()
+        raise _fail(f"le territoire {territory_id!r} existe déjà")
+    rec.upsert_territory(territory)
+    rec.close()
+    out.print(f"Territoire {territory_id} créé : " + ", ".join(resolved))
+
+
+@feed_app.command("export")
+def feed_export(
+    territory: TerritoryOpt = DEFAULT_TERRITORY,
+    base_url: Annotated[str, typer.Option(help="Adresse publique du service (liens de candidature).")] = "http://127.0.0.1:8000",
+    json_: Annotated[bool, typer.Option("--json", help="Corps JSON de POST /v2/mission au lieu du flux XML.")] = False,
+    output: Annotated[Path | None, typer.Option("--out", help="Fichier écrit (sinon la sortie standard).")] = None,
+) -> None:
+    """Les appels à compétences ouverts du territoire, en flux de missions d'API Engagement."""
+    from matching import engagement
+
+    rec = _recommender(open_indexes=False)
+    try:
+        if json_:
+            data = (
+                json.dumps(engagement.missions(rec, territory, base_url=base_url), ensure_ascii=False, indent=2) + "\n"
+            ).encode()
+        else:
+            data = engagement.feed_xml(rec, territory, base_url=base_url)
+    except MaillageError as exc:
+        raise _fail(str(exc)) from None
+    finally:
+        rec.close()
+    if output is None:
+        sys.stdout.buffer.write(data)
+    else:
+        output.write_bytes(data)

@@ -31,6 +31,7 @@ from functools import lru_cache
 from typing import Annotated, Literal
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -53,6 +54,21 @@ MAX_OFFERING_EXAMPLES = 10  # the examples a partner writes for an offering
 LEARNED_EXAMPLES_PER_OFFERING = 20  # the newest projects an offering was accepted for, as more examples
 LongText = Annotated[str, Field(max_length=4000)]
 Tag = Annotated[str, Field(min_length=1, max_length=100)]
+RomeCode = Annotated[str, Field(pattern=r"^\d{6}$", description="Code d'une macro-compétence ROME 4.0")]
+ROME_DESCRIPTION = "Codes ROME 4.0 des macro-compétences (confirmés par une personne ; suggestions : /rome/suggestions)"
+
+
+def _known_rome_codes(codes: list[str]) -> list[str]:
+    from matching.rome import unknown
+
+    if wrong := unknown(codes):
+        raise ValueError(f"code ROME 4.0 inconnu : {wrong[0]}")
+    if len(set(codes)) != len(codes):
+        raise ValueError("codes ROME en double")
+    return codes
+
+
+RomeCodes = Annotated[list[RomeCode], AfterValidator(_known_rome_codes)]
 
 
 class Stage(StrEnum):
@@ -248,6 +264,7 @@ class Member(_Model):
     max_engagements: int = Field(default=2, ge=0, le=20)
     active_engagements: int = Field(default=0, ge=0, le=100)
     email: Annotated[str, Field(max_length=254)] | None = None
+    rome_skills: RomeCodes = Field(default_factory=list, max_length=30, description=ROME_DESCRIPTION)
 
     @model_validator(mode="after")
     def _has_text(self) -> Member:
@@ -272,6 +289,13 @@ class Need(_Model):
     deadline: dt.date | None = None
     status: Literal["open", "closed"] = "open"
     headcount: int = Field(default=1, ge=1, le=50)
+    rome_skills: RomeCodes = Field(default_factory=list, max_length=30, description=ROME_DESCRIPTION)
+    starts_on: dt.date | None = Field(default=None, description="Début souhaité (startAt d'API Engagement)")
+    posted_on: dt.date | None = Field(default=None, description="Date de publication (postedAt d'API Engagement)")
+    open_to_minors: bool | None = Field(default=None, description="Ouvert aux mineurs (openToMinors)")
+    reduced_mobility_accessible: bool | None = Field(
+        default=None, description="Accessible aux personnes à mobilité réduite (reducedMobilityAccessible)"
+    )
 
     def full_text(self) -> str:
         return ". ".join(p for p in (self.title, self.text) if p)

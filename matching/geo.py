@@ -2,8 +2,10 @@
 
 ``data/communes_92.csv`` lists the 36 communes of Hauts-de-Seine, Paris and the
 neighbouring communes of Val-de-Marne with their postcode, INSEE code and approximate
-centroid (WGS84). A commune is found by name (case, accents, hyphens and apostrophes
-ignored) or by postcode.
+centroid (WGS84). A commune is found there first, by name (case, accents, hyphens and
+apostrophes ignored) or by postcode, so that the places of the Sceaux demo (and its
+rankings) stay what they were; any other French commune is found in the national table
+(``matching.places``: by name with its variants, postcode or INSEE code).
 
 Example:
     >>> round(Communes.default().distance_km("Sceaux", "Bourg-la-Reine"), 1)
@@ -18,6 +20,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+from matching.places import Places
 from matching.text import strip_accents
 
 TABLE = Path(__file__).resolve().parent.parent / "data" / "communes_92.csv"
@@ -60,9 +63,20 @@ class Communes:
     def find(self, commune: str | None = None, postcode: str | None = None) -> Commune | None:
         if commune and (found := self._by_key.get(_key(commune))):
             return found
-        if postcode:
-            return self._by_postcode.get(postcode.strip())
-        return None
+        if postcode and (found := self._by_postcode.get(postcode.strip())):
+            return found
+        if not (commune or postcode):
+            return None
+        return self._national(commune, postcode)
+
+    @staticmethod
+    @lru_cache(maxsize=65536)
+    def _national(commune: str | None, postcode: str | None) -> Commune | None:
+        """Any other French commune, from the national table (read on the first such look-up)."""
+        place = Places.default().resolve(commune, postcode=postcode)
+        if place is None or place.lat is None or place.lon is None:
+            return None
+        return Commune(place.name, place.postcode, place.insee, place.lat, place.lon)
 
     def distance_km(
         self, a: str | None, b: str | None, *, postcode_a: str | None = None, postcode_b: str | None = None

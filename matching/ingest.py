@@ -33,9 +33,9 @@ from matching.messages import message, where
 
 EntityKind = Literal["member", "project", "partner", "territory"]
 MODELS: dict[str, type[BaseModel]] = {"member": Member, "project": Project, "partner": Partner, "territory": Territory}
-LIST_FIELDS = {"causes", "skill_tags", "days", "stages", "communes"}
+LIST_FIELDS = {"causes", "skill_tags", "days", "stages", "communes", "rome_skills"}
 JSON_FIELDS = {"needs", "offerings", "eligibility", "breakdown"}  # breakdown: of an event
-BOOL_FIELDS = {"consent", "remote_ok", "remote", "legal_structure"}
+BOOL_FIELDS = {"consent", "remote_ok", "remote", "legal_structure", "open_to_minors", "reduced_mobility_accessible"}
 TRUE_WORDS = {"true", "oui", "vrai", "1", "yes"}
 FALSE_WORDS = {"false", "non", "faux", "0", "no"}
 INT_FIELDS = {"max_engagements", "active_engagements", "headcount", "capacity"}

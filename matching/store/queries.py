@@ -426,3 +426,13 @@ def projects_of(tx: Tx, *, territory_pk: int, holder: str) -> list[str]:
     """The ids of a territory's projects whose ``holder`` is this value, in pk order."""
     stmt = select(ProjectRow.ext_id).where(ProjectRow.territory_pk == territory_pk, ProjectRow.holder == holder)
     return list(tx.session.scalars(stmt.order_by(ProjectRow.pk)))
+
+
+def project_documents(tx: Tx, *, territory_pk: int) -> list[dict[str, Any]]:
+    """A territory's projects as stored, each with its ``needs`` (in their order), in pk order: two statements."""
+    needs: dict[int, list[dict[str, Any]]] = {}
+    stmt = select(NeedRow.project_pk, NeedRow.data).where(NeedRow.territory_pk == territory_pk).order_by(NeedRow.pk)
+    for project_pk, data in tx.session.execute(stmt):
+        needs.setdefault(project_pk, []).append(data)
+    stmt = select(ProjectRow.pk, ProjectRow.data).where(ProjectRow.territory_pk == territory_pk).order_by(ProjectRow.pk)
+    return [dict(data, needs=needs.get(pk, [])) for pk, data in tx.session.execute(stmt)]
