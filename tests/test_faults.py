@@ -186,7 +186,7 @@ def test_a_read_only_disk(tmp_path, small_disk, use_encoder) -> None:
         rec = Recommender(settings, encoder=use_encoder)
         rec.open()
         rec.ingest(read_file(MINI))
-        keys.append(access.create_key(rec.store, "mini", "admin")  # admin: /health details[0])
+        keys.append(access.create_key(rec.store, "mini", "admin")[0])  # admin: /health details
         rec.close()
     key = keys[0]
     subprocess.run(["mount", "-o", "remount,ro", str(small_disk)], check=True)
