@@ -18,15 +18,16 @@ from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, FastAPI, Query, Request
+from fastapi import Path as PathParam
 from fastapi.responses import HTMLResponse, Response
 from pydantic import ValidationError
 
 from api import forms
-from api.web import EntityId, Rec, Viewer, WebRoute, _redirect, check_form, render
-from matching import access, listing
+from api.web import CsrfRefused, EntityId, Rec, Viewer, WebRoute, _redirect, _same_origin, check_form, render
+from matching import access, listing, notify
 from matching.access import Principal, Role
 from matching.domain import Member, Need, Offering, Partner, Project
-from matching.errors import NotFound
+from matching.errors import InvalidRequest, NotFound
 
 router = APIRouter(prefix="/ui", include_in_schema=False, route_class=WebRoute)
 A, G, H, P, N, M = Role.ADMIN, Role.AGENT, Role.HOLDER, Role.PARTNER, Role.ANALYST, Role.MEMBER
@@ -487,3 +488,29 @@ def member_delete(request: Request, member_id: EntityId, rec: Rec, who: Viewer, 
     name = rec.get_member(who.territory_id, member_id).display_name
     rec.delete_member(who.territory_id, member_id)
     return _redirect("/ui/members", flash=("ok", f"Membre « {name} » supprimé·e."))
+
+
+# -- one-click unsubscribe from the weekly e-mail (no key: the signed link is the authority) ------------
+
+
+@router.get("/unsubscribe/{token}")
+def unsubscribe_page(request: Request, token: Annotated[str, PathParam(max_length=1000)], rec: Rec) -> HTMLResponse:
+    """A confirmation form (a mail client that prefetches links unsubscribes nobody)."""
+    try:
+        territory_id, member_id = notify.read_unsubscribe(rec.settings, token)
+        member = rec.get_member(territory_id, member_id)
+    except (InvalidRequest, NotFound) as exc:
+        return render(request, "error.html", None, status=410, title="Désinscription", message=f"{exc}.")
+    return render(request, "unsubscribe.html", None, token=token, person=member.display_name, done=False)
+
+
+@router.post("/unsubscribe/{token}")
+def unsubscribe_post(request: Request, token: Annotated[str, PathParam(max_length=1000)], rec: Rec) -> HTMLResponse:
+    """The form's button, or the mail client's own (RFC 8058 ``List-Unsubscribe=One-Click``)."""
+    if not _same_origin(request):
+        raise CsrfRefused
+    try:
+        name = notify.unsubscribe(rec, token)
+    except (InvalidRequest, NotFound) as exc:
+        return render(request, "error.html", None, status=410, title="Désinscription", message=f"{exc}.")
+    return render(request, "unsubscribe.html", None, token=token, person=name, done=True)

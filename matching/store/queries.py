@@ -56,6 +56,10 @@ def project_document(tx: Tx, *, territory_pk: int, project_id: str) -> dict[str,
 
 
 # -- the candidates' side (read models) ---------------------------------------------------------------
+def territory_ids(tx: Tx) -> list[str]:
+    return list(tx.session.scalars(select(TerritoryRow.ext_id).order_by(TerritoryRow.pk)))
+
+
 def territory_pks(tx: Tx) -> list[int]:
     return list(tx.session.scalars(select(TerritoryRow.pk).order_by(TerritoryRow.pk)))
 
