@@ -1,10 +1,7 @@
 """The pages' edit forms: their fields (``api/forms.json``, data), reading a posted form into a
 document, and the French message of each refused field, shown next to it.
 
-TODO (issue 2 of 6): ``Offering.examples`` (3-10 short typical requests) is being added to the
-domain on another branch; it is not on ``main`` yet. Once merged, its field is one line of
-``forms.json`` (``"kind": "lines"``, see the ``_todo`` there): ``read`` already turns one request
-per line into a list and the domain model checks the bounds.
+An offering's ``examples`` (typical requests, 3 to 10) are a ``lines`` field: one request per line.
 
 A form never writes by itself: ``api/web_edit.py`` validates the whole entity with the domain
 model (the same rules as the API and the ingest), and only then writes it through the facade.

@@ -84,7 +84,7 @@ class CachedEncoder:
         self.stats: dict[str, float] = {"hits": 0, "misses": 0, "seconds": 0.0}
         # query vectors that are not documents (free text) stay in memory only: the read
         # path never writes to the database, and typed queries are not persisted
-        self._queries: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._queries: OrderedDict[tuple[str, str], np.ndarray] = OrderedDict()
         self._query_memory = query_memory
         self._lock = threading.Lock()
 
@@ -97,27 +97,31 @@ class CachedEncoder:
         return self.encode_keeping(texts, kind=kind, progress=progress)[0]
 
     def encode_keeping(
-        self, texts: list[str], *, kind: Kind = "document", progress: bool = False, keep: bool = True
+        self, texts: list[str], *, kind: Kind = "document", progress: bool = False, keep: bool = True, read_path: bool = False
     ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
         """The vectors of ``texts`` and those that were encoded now (text hash -> vector).
 
         ``keep=False``: new document vectors are not written to the cache; the caller stores
         them (the service does it in the transaction of the write they belong to).
+        ``read_path`` (always so for queries): the vectors are kept in memory, looked up there
+        first, and never written to the cache (the read path does not write; e.g. an offering's
+        examples, encoded when a question needs them).
         """
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32), {}
         key = self._cache_model_id(kind)
+        memory = read_path or kind == "query"
         hashes = [text_hash(t) for t in texts]
         found: dict[str, np.ndarray] = {}
-        if kind == "query":
+        if memory:
             with self._lock:
-                found = {h: self._queries[h] for h in hashes if h in self._queries}
+                found = {h: self._queries[(key, h)] for h in hashes if (key, h) in self._queries}
         rest = [h for h in hashes if h not in found]
         if rest:
             stored = self.cache.get_many(key, rest)
             found.update(stored)
-            if kind == "query" and stored:  # a document asked again as a query: keep it at hand
-                self._remember(stored)
+            if memory and stored:  # a document asked again on the read path: keep it at hand
+                self._remember(key, stored)
         missing = list(dict.fromkeys(t for t, h in zip(texts, hashes, strict=True) if h not in found))
         self.stats["hits"] += len(texts) - sum(1 for h in hashes if h not in found)
         self.stats["misses"] += sum(1 for h in hashes if h not in found)
@@ -127,18 +131,18 @@ class CachedEncoder:
             new = _encode_batches(self.encoder, missing, kind, progress)
             self.stats["seconds"] += time.perf_counter() - start
             fresh = {text_hash(t): v for t, v in zip(missing, new, strict=True)}
-            if kind == "query":
-                self._remember(fresh)
+            if memory:
+                self._remember(key, fresh)
             elif keep:
                 self.cache.put_many(key, fresh)
             found.update(fresh)
         return np.vstack([found[h] for h in hashes]).astype(np.float32, copy=False), fresh
 
-    def _remember(self, vectors: dict[str, np.ndarray]) -> None:
+    def _remember(self, key: str, vectors: dict[str, np.ndarray]) -> None:
         with self._lock:
             for h, v in vectors.items():
-                self._queries[h] = v
-                self._queries.move_to_end(h)
+                self._queries[(key, h)] = v
+                self._queries.move_to_end((key, h))
             while len(self._queries) > self._query_memory:
                 self._queries.popitem(last=False)
 

@@ -555,6 +555,11 @@ class IndexSet:
         """Plain query vectors of several texts (no adapter), one row each."""
         return self.channels[channel or self.primary].encode(texts, kind="query")
 
+    def passage_vectors(self, texts: list[str], *, channel: str | None = None) -> np.ndarray:
+        """Document vectors of texts that are not indexed documents (an offering's examples), kept
+        in memory: the read path encodes them when first needed and never writes them."""
+        return self.channels[channel or self.primary].encode_keeping(texts, kind="document", read_path=True)[0]
+
     # -- query adapters ---------------------------------------------------------------------------
     def _load_adapter(self, kind: str) -> None:
         path = self.adapter_path(kind)

@@ -16,7 +16,7 @@ that touch them.
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -352,12 +352,53 @@ class Catalogue:
     ``offerings[pk]`` is ``(offering, partner id, partner name)``, in pk order.
     """
 
-    def __init__(self, offerings: dict[int, tuple[Offering, str, str]]) -> None:
+    def __init__(
+        self,
+        offerings: dict[int, tuple[Offering, str, str]],
+        learned: dict[str, list[str]] | None = None,
+        *,
+        learns: bool = False,
+    ) -> None:
         self.offerings = offerings
         pks = np.fromiter(offerings, dtype=np.int64, count=len(offerings))
         size = int(pks.max()) + 1 if len(pks) else 0
         self.rank = np.full(size, -1, dtype=np.int64)
         self.rank[pks] = _rank([off.id for off, _, _ in offerings.values()])
+        # the requests each offering answers: the partner's examples, then what outcomes taught
+        # (the texts of the projects it was accepted for, ``learned``)
+        learned = learned or {}
+        self.learns = learns  # some project was accepted for an offering (its holder's consent aside)
+        self.examples = {pk: [*off.examples, *learned.get(off.id, [])] for pk, (off, _, _) in offerings.items()}
+        self._example_vectors: tuple[np.ndarray, np.ndarray, list[str]] | None = None
+
+    def example_vectors(self, encode: Callable[[list[str]], np.ndarray]) -> tuple[np.ndarray, np.ndarray, list[str]]:
+        """Every example's vector (one row each), the pk of its offering, its text; encoded once
+        per catalogue (a partner's write or an outcome makes a new catalogue)."""
+        if self._example_vectors is None:
+            owners = [pk for pk, texts in self.examples.items() for _ in texts]
+            texts = [t for ts in self.examples.values() for t in ts]
+            vectors = encode(texts) if texts else np.zeros((0, 1), dtype=np.float32)
+            self._example_vectors = (np.asarray(vectors, dtype=np.float32), np.asarray(owners, dtype=np.int64), texts)
+        return self._example_vectors
+
+    def best_examples(
+        self, query_vectors: np.ndarray, pks: np.ndarray, encode: Callable[[list[str]], np.ndarray]
+    ) -> tuple[np.ndarray, np.ndarray, list[str | None]]:
+        """For each offering of ``pks``: the best cosine between a query sentence and one of its
+        examples, whether it has examples at all, and that example's text."""
+        vectors, owners, texts = self.example_vectors(encode)
+        best = np.zeros(len(pks), dtype=np.float32)
+        present = np.zeros(len(pks), dtype=bool)
+        which: list[str | None] = [None] * len(pks)
+        if not len(owners) or not len(pks):
+            return best, present, which
+        sims = (np.atleast_2d(query_vectors) @ vectors.T).max(axis=0)  # each example against its best query sentence
+        position = {int(pk): n for n, pk in enumerate(pks.tolist())}
+        for e, pk in enumerate(owners.tolist()):
+            n = position.get(pk)
+            if n is not None and (not present[n] or sims[e] > best[n]):
+                best[n], present[n], which[n] = sims[e], True, texts[e]
+        return best, present, which
 
     def of_partner(self, partner_id: str) -> list[tuple[int, Offering]]:
         return [(pk, off) for pk, (off, pid, _) in self.offerings.items() if pid == partner_id]

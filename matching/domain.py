@@ -49,6 +49,8 @@ from matching.textnorm import normalise_text
 ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$"
 ExtId = Annotated[str, Field(pattern=ID_PATTERN, description="Identifiant externe (lettres, chiffres, _ . : -)")]
 ShortText = Annotated[str, Field(min_length=1, max_length=200)]
+MAX_OFFERING_EXAMPLES = 10  # the examples a partner writes for an offering
+LEARNED_EXAMPLES_PER_OFFERING = 20  # the newest projects an offering was accepted for, as more examples
 LongText = Annotated[str, Field(max_length=4000)]
 Tag = Annotated[str, Field(min_length=1, max_length=100)]
 
@@ -328,6 +330,24 @@ class Offering(_Model):
     kind: OfferingKind = OfferingKind.OTHER
     eligibility: Eligibility = Field(default_factory=Eligibility)
     capacity: int = Field(default=10, ge=0, le=10_000, description="Projets suivis en même temps")
+    examples: list[ShortText] = Field(
+        default_factory=list,
+        max_length=MAX_OFFERING_EXAMPLES,
+        description=(
+            "Demandes typiques auxquelles l'offre répond, dans les mots d'un porteur de projet "
+            "(3 à 10 recommandées), par ex. « la banque me demande une caution »"
+        ),
+    )
+
+    @field_validator("examples")
+    @classmethod
+    def _distinct_examples(cls, examples: list[str]) -> list[str]:
+        examples = [" ".join(e.split()) for e in examples]
+        if any(not e for e in examples):
+            raise ValueError("un exemple est vide")
+        if len({e.casefold() for e in examples}) != len(examples):
+            raise ValueError("exemples en double")
+        return examples
 
     def full_text(self) -> str:
         return ". ".join(p for p in (self.title, self.text) if p)

@@ -28,7 +28,7 @@ from typing import Any, Literal
 import numpy as np
 
 from embeddings.indexset import IndexSet
-from matching import filters, fusion, retrieval, scoring
+from matching import explain, filters, fusion, retrieval, scoring
 from matching import text as textlib
 from matching.clock import Clock
 from matching.columns import ProjectColumns
@@ -88,11 +88,12 @@ class Scored:
     scores: np.ndarray
 
     def breakdown(self, n: int) -> dict[str, float]:
-        """The components of the candidate at ``n`` that it has, as Python floats."""
+        """The components of the candidate at ``n``, as Python floats: always the same names for
+        one question. A component the candidate lacks (no causes given, no examples written) is
+        shown as 0 and was left out of its score (``fusion.weighted_mean``'s ``present``)."""
         return {
-            name: float(values[n])
+            name: float(values[n]) if name not in self.present or self.present[name][n] else 0.0
             for name, values in self.pool.components.items()
-            if name not in self.present or self.present[name][n]
         }
 
 
@@ -365,6 +366,8 @@ def _member_matches(ctx: Context, subject: NeedSubject, hits: list[Hit]) -> list
     for h in hits:  # reasons only for what is returned: they cost more than the score
         member, breakdown = members[h.pk], h.breakdown
         reasons = scoring.member_reasons(member, subject.need, subject.text, subject.commune, breakdown, subject.causes)
+        close = explain.semantic_reason(ctx.indexes, subject.text, member.text(), breakdown.get("semantic"))
+        reasons[:0] = [close] if close else []
         if subject.contacts.get(member.id):
             reasons.append(f"déjà sollicité·e {subject.contacts[member.id]} fois ces {window} derniers jours")
         out.append(
@@ -415,6 +418,9 @@ def _need_matches(ctx: Context, member: Member, hits: list[Hit]) -> list[Match]:
     out = []
     for h in hits:
         (need, project_id, pdata), breakdown = needs[h.pk], h.breakdown
+        reasons = scoring.need_reasons(member, need, pdata["title"], breakdown)
+        close = explain.semantic_reason(ctx.indexes, member.text(), need.full_text(), breakdown.get("semantic"))
+        reasons[1:1] = [close] if close else []
         out.append(
             Match(
                 id=need.id,
@@ -422,7 +428,7 @@ def _need_matches(ctx: Context, member: Member, hits: list[Hit]) -> list[Match]:
                 label=f"{need.title} ({pdata['title']})",
                 score=h.score,
                 breakdown=breakdown,
-                reasons=scoring.need_reasons(member, need, pdata["title"], breakdown),
+                reasons=reasons,
                 parent_id=project_id,
             )
         )
@@ -492,9 +498,33 @@ def _now_stage(project: Project) -> Stage:
 def _offering_components(stage_of: Callable[[Project], Stage | None]) -> Callable[..., dict[str, np.ndarray]]:
     def components(ctx: Context, project: Project, probe: Probe, pool: Pool) -> dict[str, np.ndarray]:
         pool.components["stage"] = ctx.model.catalogue(ctx.tx).stage_fit(pool.ids, stage_of(project) or project.stage)
-        return {}
+        return _examples_component(ctx, "offering_for_project", probe.queries or [probe.text], pool)
 
     return components
+
+
+def _example_queries(text: str) -> list[str]:
+    """What a free text is compared with an offering's examples by: the whole text and, when it
+    has several, each of its sentences (an example is one request; a description holds several)."""
+    parts = textlib.sentences(text)
+    return [text, *parts] if len(parts) > 1 else [text]
+
+
+def best_examples(ctx: Context, queries_: list[str], pks: np.ndarray) -> tuple[np.ndarray, np.ndarray, list[str | None]]:
+    """Each offering's best example against the query sentences: cosine, presence, text."""
+    catalogue = ctx.model.catalogue(ctx.tx)
+    return catalogue.best_examples(ctx.indexes.query_vectors(queries_), pks, ctx.indexes.passage_vectors)
+
+
+def _examples_component(ctx: Context, weights_key: str, queries_: list[str], pool: Pool) -> dict[str, np.ndarray]:
+    """The ``examples`` component of offerings: the best cosine between a query sentence and one
+    of the requests the offering answers (the partner's examples, the projects it was accepted
+    for), clipped to [0, 1]. An offering without examples is scored without it."""
+    if not len(pool) or ctx.weights.for_question(weights_key).get("examples", 0) <= 0:  # type: ignore[arg-type]
+        return {}
+    best, present, _ = best_examples(ctx, queries_, pool.ids)
+    pool.components["examples"] = fusion.semantic(best)
+    return {"examples": present}
 
 
 def _offering_matches(next_stage: bool) -> Callable[[Context, Project, list[Hit]], list[Match]]:
@@ -506,6 +536,8 @@ def _offering_matches(next_stage: bool) -> Callable[[Context, Project, list[Hit]
             reasons = scoring.offering_reasons(offering, partner_name, project, breakdown)
             if next_stage:
                 reasons[1:2] = [f"étape suivante : {project.stage.next().label}"]  # type: ignore[union-attr]
+            close = _offering_closeness(ctx, h, project.text(), offering.full_text())
+            reasons[2:2] = [close] if close else []
             out.append(
                 Match(
                     id=offering.id,
@@ -520,6 +552,19 @@ def _offering_matches(next_stage: bool) -> Callable[[Context, Project, list[Hit]
         return out
 
     return matches
+
+
+def _offering_closeness(ctx: Context, hit: Hit, request: str, offering_text: str) -> str | None:
+    """The partner's typical request closest to the asker's, else the offering's sentence closest
+    to theirs; nothing below the threshold of ``matching.explain``."""
+    breakdown = hit.breakdown
+    probe = hit.scored.probe
+    if "examples" in breakdown:
+        _, _, which = best_examples(ctx, probe.queries or _example_queries(probe.text), np.array([hit.pk]))
+        reason = explain.example_reason(which[0], breakdown["examples"])
+        if reason:
+            return reason
+    return explain.semantic_reason(ctx.indexes, request, offering_text, breakdown.get("semantic"))
 
 
 def _offerings_now(ctx: Context, project: Project) -> list[Probe]:
@@ -644,8 +689,11 @@ def _text_probe(ctx: Context, text: str) -> list[Probe]:
     return [Probe(text, allowed)]
 
 
-def _no_components(ctx: Context, subject: Any, probe: Probe, pool: Pool) -> dict[str, np.ndarray]:
-    return {}
+def _text_components(ctx: Context, text: str, probe: Probe, pool: Pool) -> dict[str, np.ndarray]:
+    """Offerings only: their examples (``_examples_component``); the other targets have none."""
+    if TARGET_KINDS[ctx.ask.target or ""] != "offering":
+        return {}
+    return _examples_component(ctx, FREE_TEXT.name, _example_queries(text), pool)
 
 
 def _text_rank(ctx: Context, pks: np.ndarray) -> np.ndarray:
@@ -659,7 +707,13 @@ def _text_matches(ctx: Context, text: str, hits: list[Hit]) -> list[Match]:
     for h in hits:
         ext_id, label, parent_id, candidate_text = labels[h.pk]
         words = textlib.shared_words(text, candidate_text)
-        reasons = ["sens proche du texte"] + (["mots en commun : " + ", ".join(words)] if words else [])
+        close = (
+            _offering_closeness(ctx, h, text, candidate_text)
+            if kind == "offering"
+            else explain.semantic_reason(ctx.indexes, text, candidate_text, h.breakdown.get("semantic"))
+        )
+        reasons = ([close] if close else []) + (["mots en commun : " + ", ".join(words)] if words else [])
+        reasons = reasons or ["rapprochement faible : ni sens proche ni mot en commun"]
         if ctx.ask.stage is not None and kind in ("offering", "project"):
             reasons.append(f"étape : {ctx.ask.stage.label}")
         out.append(
@@ -673,7 +727,7 @@ FREE_TEXT = QuestionSpec(
     kind=None,
     subject=_text_subject,
     probes=_text_probe,
-    components=_no_components,
+    components=_text_components,
     tie_break=_text_rank,
     matches=_text_matches,
 )

@@ -21,7 +21,7 @@ Eviction policy (the one rule for every piece):
 | available-members mask, member columns | never dropped: written members are brought up to date by the next read (their rows only) | member columns are rebuilt when replaced rows outnumber live ones |
 | open-needs mask, need columns | a project write, or the end of the clock's day | one day |
 | projects' columns, eligible projects per offering | a project write (eligibility is keyed by what it depends on: the offering's stages, rules and capacity) | — |
-| offerings catalogue | a partner write | — |
+| offerings catalogue (with the examples each offering answers and their vectors) | a partner write or an event; once it holds learned examples (projects an offering was accepted for), also a project or member write (a deleted project, a holder's withdrawn consent) | ``LEARNED_EXAMPLES_PER_OFFERING`` learned examples per offering |
 | contact counts | an event recorded (here, or by another process: through the change log) | ``CONTACTS_MAX_AGE`` seconds |
 
 Across processes: another process's contact reaches the counts here once the follower has
@@ -45,7 +45,7 @@ import numpy as np
 from matching import filters
 from matching.clock import Clock
 from matching.columns import Catalogue, MemberColumns, MemberFields, NeedColumns, ProjectColumns
-from matching.domain import Member, Need, Offering, Project, Stage
+from matching.domain import LEARNED_EXAMPLES_PER_OFFERING, Member, Need, Offering, Project, Stage
 from matching.store import Changes, Tx, events, queries
 
 MAX_VALIDATED = 200_000  # validated entities kept per kind and territory
@@ -207,7 +207,15 @@ class TerritoryReadModel:
                 self._members.dirty |= members
             if changes.written["project"].get(tpk):
                 self._needs, self._projects = _NeedSide(), _ProjectSide()
-            if changes.written["partner"].get(tpk):
+            # the catalogue's learned examples are projects' texts, read through their holder's
+            # consent and the accepted outcomes: events make a new catalogue, and so do project
+            # and member writes once any project was accepted
+            learns = self._catalogue is not None and self._catalogue.learns
+            if (
+                changes.written["partner"].get(tpk)
+                or tpk in changes.events
+                or (learns and (changes.written["project"].get(tpk) or members))
+            ):
                 self._catalogue = None
             if tpk in changes.events:
                 self._contacts = None
@@ -314,11 +322,16 @@ class TerritoryReadModel:
     def catalogue(self, tx: Tx) -> Catalogue:
         """The territory's offerings by pk, with their partner's id and name."""
         if self._catalogue is None:
+            learned, accepted = queries.learned_examples(
+                tx, territory_pk=self.territory_pk, question="offering_for_project", per_offering=LEARNED_EXAMPLES_PER_OFFERING
+            )
             self._catalogue = Catalogue(
                 {
                     pk: (Offering.model_validate(data), pid, pdata["name"])
                     for pk, data, pid, pdata in queries.catalogue(tx, territory_pk=self.territory_pk)
-                }
+                },
+                learned=learned,
+                learns=accepted,
             )
         return self._catalogue
 

@@ -23,6 +23,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from matching import explain
 from matching import text as textlib
 from matching.domain import OFFERING_KIND_LABELS, WEIGHTS_KEYS, Member, Need, Offering, Project, Stage, WeightsKey
 from matching.geo import Communes, proximity
@@ -40,6 +41,7 @@ COMPONENT_LABELS = {
     "stage": "étape",
     "causes": "causes partagées",
     "exposure": "peu sollicité·e récemment",
+    "examples": "proche d'une demande type de l'offre",
 }
 
 # the packaged weights are the defaults of every table left out of a weights file
@@ -230,7 +232,7 @@ def member_reasons(
     elif member.skill_tags:
         reasons.append("profil : " + ", ".join(member.skill_tags[:3]))
     else:
-        reasons.append("profil proche : " + _excerpt(member.skills or member.bio))
+        reasons.append("profil : " + _excerpt(member.skills or member.bio))
     reasons.append(f"disponibilité : {_fmt_hours(member.hours_per_week)}/sem. pour {_fmt_hours(need.hours_per_week)} demandées")
     if need.remote and member.remote_ok:
         reasons.append("lieu : à distance possible")
@@ -279,7 +281,9 @@ def offering_reasons(offering: Offering, partner_name: str, project: Project, co
 def project_reasons(project: Project, best_offering: Offering | None, comps: dict[str, float]) -> list[str]:
     reasons = [f"étape : {project.stage.label}"]
     if best_offering is not None:
-        reasons.append(f"proche de votre offre « {best_offering.title} »")
+        reasons.append(
+            f"{'proche de' if explain.is_close(comps.get('semantic')) else 'pour'} votre offre « {best_offering.title} »"
+        )
         words = textlib.shared_words(best_offering.full_text(), project.text())
         if words:
             reasons.append("mots en commun : " + ", ".join(words))

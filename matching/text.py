@@ -263,14 +263,26 @@ def _keys(text: str) -> frozenset[str]:
     return frozenset(lexical_key(t) for t in _tokens(text))
 
 
+@lru_cache(maxsize=1)
+def not_reasons() -> frozenset[str]:
+    """Stems of the words never given as a reason (``data/text/not_reasons_fr.txt``: filler,
+    frequent verbs, time, first person)."""
+    from matching.settings import PACKAGE_DATA
+
+    lines = (PACKAGE_DATA / "text" / "not_reasons_fr.txt").read_text(encoding="utf-8").splitlines()
+    words = [w.strip() for w in lines if w.strip() and not w.startswith("#")]
+    return frozenset(lexical_key(t) for w in words for t in _tokens(w)) | frozenset(strip_accents(w.lower()) for w in words)
+
+
 def shared_words(query: str, candidate: str, limit: int = 3) -> list[str]:
-    """Words of ``candidate`` (surface form) that also occur, stemmed, in ``query``."""
-    wanted = _keys(query)
+    """Words of ``candidate`` (surface form) that also occur, stemmed, in ``query``: the words a
+    person would accept as a reason (at least three letters, none of ``not_reasons``)."""
+    wanted = _keys(query) - not_reasons()
     seen: set[str] = set()
     out: list[str] = []
     for tok in _tokens(candidate):
         s = lexical_key(tok)
-        if s in wanted and s not in seen:
+        if s in wanted and s not in seen and len(tok) > 2:
             seen.add(s)
             out.append(tok)
             if len(out) == limit:

@@ -18,7 +18,17 @@ from sqlalchemy import bindparam, func, or_, select
 
 from matching.errors import NotFound
 from matching.store.core import Tx
-from matching.store.schema import KIND_LABEL, ROW_OF_KIND, MemberRow, NeedRow, OfferingRow, PartnerRow, ProjectRow, TerritoryRow
+from matching.store.schema import (
+    KIND_LABEL,
+    ROW_OF_KIND,
+    EventRow,
+    MemberRow,
+    NeedRow,
+    OfferingRow,
+    PartnerRow,
+    ProjectRow,
+    TerritoryRow,
+)
 
 _CHUNK = 500  # ids per "IN (...)" (SQLite limits bound parameters)
 
@@ -222,6 +232,34 @@ def catalogue(tx: Tx, *, territory_pk: int) -> list[tuple[int, dict[str, Any], s
         .order_by(OfferingRow.pk)
     )
     return [(pk, data, pid, pdata) for pk, data, pid, pdata in rows]
+
+
+def learned_examples(tx: Tx, *, territory_pk: int, question: str, per_offering: int) -> tuple[dict[str, list[str]], bool]:
+    """Offering id -> the texts of the projects it was accepted for (``accepted`` events of
+    ``question``), newest first, at most ``per_offering`` each; and whether any project was
+    accepted at all (consent withdrawn or not).
+
+    Read through the projects as they are now: a deleted project is gone from here, and so is
+    one whose holder (a member) has withdrawn consent.
+    """
+    holder = MemberRow.__table__.alias("holder")
+    latest = func.max(EventRow.at)
+    stmt = (
+        select(EventRow.candidate_id, ProjectRow.text, or_(holder.c.pk.is_(None), holder.c.consent.is_(True)), latest)
+        .join(ProjectRow, (ProjectRow.territory_pk == EventRow.territory_pk) & (ProjectRow.ext_id == EventRow.subject_id))
+        .outerjoin(holder, (holder.c.territory_pk == ProjectRow.territory_pk) & (holder.c.ext_id == ProjectRow.holder))
+        .where(EventRow.territory_pk == territory_pk, EventRow.question == question, EventRow.type == "accepted")
+        .group_by(EventRow.candidate_id, ProjectRow.pk, ProjectRow.text, holder.c.pk, holder.c.consent)
+        .order_by(EventRow.candidate_id, latest.desc(), ProjectRow.pk)
+    )
+    out: dict[str, list[str]] = {}
+    accepted = False
+    for offering_id, text, consents, _ in tx.session.execute(stmt):
+        accepted = True
+        texts = out.setdefault(offering_id, [])
+        if consents and text and len(texts) < per_offering:
+            texts.append(text)
+    return out, accepted
 
 
 def labels(tx: Tx, *, kind: str, pks: list[int]) -> dict[int, tuple[str, str, str | None, str]]:

@@ -4,8 +4,12 @@
 fa22362) with ``rankings()`` below: the four questions for every need, project and partner
 and every fourth member of the demo territory, k=10, "today" fixed at 2025-01-01. The fast
 path must give the same ids, scores, breakdowns and French reasons, byte for byte. It was
-written again once since, when holders stopped being suggested for their own calls (one
-list changed: the holder left it, checked by the script of that commit).
+written again twice since: when holders stopped being suggested for their own calls (one
+list changed: the holder left it, checked by the script of that commit), and for issue 14
+(partners' examples and reasons a person trusts): the offerings' lists changed (an
+``examples`` component), the other three questions kept every list's ids, order and scores
+(within ``TOLERANCE``) and changed only their reasons (quotes, no filler words) and listed
+absent components as 0.
 
 The encoder's arithmetic is not the same to the last bit on every CPU (BLAS kernels differ:
 the fixture was written on another machine than the AMD EPYC of CI, and cosines differ by

@@ -142,7 +142,13 @@ def test_a_partner_edits_its_offerings(web, rec) -> None:
     )
     assert r.status_code == 303 and rec.get_partner("mini", "cowork").email == "contact@cowork.example"
     assert len(rec.get_partner("mini", "cowork").offerings) == 1  # the offerings stay
-    data = {"title": "Salle de réunion à l'heure", "text": "Une salle pour dix personnes.", "kind": "space", "capacity": "4"}
+    data = {
+        "title": "Salle de réunion à l'heure",
+        "text": "Une salle pour dix personnes.",
+        "kind": "space",
+        "capacity": "4",
+        "examples": "il nous faut une salle pour notre assemblée\nun endroit pour recevoir nos bénévoles\n\nune salle pour une formation",
+    }
     r = web.post(
         "/ui/partners/cowork/offerings/new",
         data={"csrf": session_token(key), **data, "stages": ["lancement", "croissance"]},
@@ -151,6 +157,15 @@ def test_a_partner_edits_its_offerings(web, rec) -> None:
     assert r.status_code == 303, T(r)
     offering = rec.get_partner("mini", "cowork").offerings[1]
     assert (offering.id, offering.stages, offering.capacity) == ("cowork-o1", ["lancement", "croissance"], 4)
+    assert offering.examples == [
+        "il nous faut une salle pour notre assemblée",
+        "un endroit pour recevoir nos bénévoles",
+        "une salle pour une formation",
+    ]
+    page = T(web.get("/ui/partners/cowork/offerings/cowork-o1/edit"))
+    assert "il nous faut une salle pour notre assemblée\nun endroit pour recevoir nos bénévoles" in page
+    r = post(web, "/ui/partners/cowork/offerings/cowork-o1/edit", key, title="Salle", kind="space", stages="lancement", examples="a\nA")
+    assert r.status_code == 422 and 'id="f-examples-err">' in T(r) and "en double" in T(r)
     r = post(web, "/ui/partners/cowork/offerings/cowork-o1/edit", key, title="Salle", kind="space", capacity="4")
     assert r.status_code == 422 and 'id="f-stages-err">' in T(r)  # at least one stage
     r = post(web, "/ui/partners/cowork/offerings/cowork-o1/edit", key, title="Salle", kind="lune", stages="lancement")

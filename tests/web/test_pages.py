@@ -150,9 +150,13 @@ def test_the_back_address_stays_on_these_pages(web, rec) -> None:
 
 
 def test_partner_sees_only_its_digest_and_no_project_page(web, rec) -> None:
+    partner = rec.get_partner("mini", "cowork")
+    offices = partner.offerings[0].model_copy(update={"examples": ["il nous faut un bureau à trois"]})
+    rec.upsert_partners("mini", [partner.model_copy(update={"offerings": [offices]})])
     key = login(web, rec, "partner", "cowork")
     assert web.get("/ui/").headers["location"] == "/ui/partners/cowork"
     page = web.get("/ui/partners/cowork")
+    assert "Demandes types (1)" in T(page) and "« il nous faut un bureau à trois »" in T(page)
     assert page.status_code == 200 and "Espace partagé" in T(page) and "Atelier de réparation" in T(page)
     for url in ("/ui/partners/banque", "/ui/overview"):
         r = web.get(url)
