@@ -15,7 +15,7 @@ from contextlib import asynccontextmanager
 import anyio.to_thread
 from fastapi import FastAPI
 
-from api import errors, limits, metrics, routes, web
+from api import errors, limits, lists, metrics, routes, web, web_edit
 from matching.recommender import Recommender
 from matching.settings import Settings
 
@@ -45,6 +45,7 @@ TAGS = [
     {"name": "membres", "description": "Créer, lire, supprimer des membres"},
     {"name": "projets", "description": "Créer, lire, supprimer des projets et leurs appels à compétences"},
     {"name": "partenaires", "description": "Créer, lire, supprimer des partenaires et leurs offres"},
+    {"name": "listes", "description": "Lister projets, appels à compétences, partenaires et membres, avec filtres et pages"},
     {"name": "territoires", "description": "Territoires (chacun isolé des autres)"},
     {"name": "retours", "description": "Ce qui arrive après une suggestion : contact, réponses, acceptation de chaque côté…"},
     {"name": "service", "description": "État du service"},
@@ -92,5 +93,7 @@ def create_app(settings: Settings | None = None, recommender: Recommender | None
     metrics.install(app)  # outermost: counts the 413s too
     app.include_router(routes.public)
     app.include_router(routes.router)
+    app.include_router(lists.router)
+    web_edit.install(app)  # the edit forms first: /ui/projects/new is a form, not a project
     web.install(app)  # the French web pages under /ui, and / -> /ui/
     return app

@@ -127,3 +127,75 @@ class RomeSuggestion(BaseModel):
 class RomeSuggestions(BaseModel):
     suggestions: list[RomeSuggestion]
     source: str = "ROME 4.0, France Travail (macro-compétences)"
+
+
+# -- the list endpoints (matching.listing) ------------------------------------------------------------
+class ProjectLine(BaseModel):
+    id: str
+    title: str
+    stage: Stage
+    commune: str | None = None
+    causes: list[str] = Field(default_factory=list)
+    holder: str | None = Field(default=None, description="Seulement pour qui travaille sur le projet")
+    open_needs: int = Field(description="Appels à compétences ouverts")
+
+
+class NeedLine(BaseModel):
+    id: str
+    title: str
+    text: str = ""
+    hours_per_week: float | None = None
+    remote: bool = False
+    deadline: dt.date | None = None
+    headcount: int = 1
+    status: str
+    project_id: str
+    project_title: str
+    stage: Stage = Field(description="Étape du projet")
+    commune: str | None = Field(default=None, description="Commune du projet")
+
+
+class OfferingRef(BaseModel):
+    id: str
+    title: str
+
+
+class PartnerLine(BaseModel):
+    id: str
+    name: str
+    description: str = ""
+    stages: list[Stage] = Field(description="Étapes servies par ses offres")
+    offerings: list[OfferingRef]
+
+
+class MemberLine(BaseModel):
+    id: str
+    display_name: str
+    commune: str | None = None
+    causes: list[str] = Field(default_factory=list)
+    skill_tags: list[str] = Field(default_factory=list)
+    hours_per_week: float | None = None
+    available: bool = Field(description="Peut être suggéré·e (consentement, engagements)")
+
+
+class _Page(BaseModel):
+    total: int = Field(description="Résultats en tout (tous filtres appliqués)")
+    page: int = Field(description="Numéro de la page (à partir de 1)")
+    pages: int = Field(description="Nombre de pages")
+    per_page: int = Field(description="Résultats par page")
+
+
+class ProjectPage(_Page):
+    items: list[ProjectLine]
+
+
+class NeedPage(_Page):
+    items: list[NeedLine]
+
+
+class PartnerPage(_Page):
+    items: list[PartnerLine]
+
+
+class MemberPage(_Page):
+    items: list[MemberLine]

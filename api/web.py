@@ -29,7 +29,7 @@ from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
-from urllib.parse import quote, unquote, urlsplit
+from urllib.parse import quote, unquote, urlencode, urlsplit
 
 from fastapi import APIRouter, Depends, FastAPI, Form, Query, Request
 from fastapi import Path as PathParam
@@ -40,7 +40,7 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
 from api.deps import KEY_COOKIE
-from matching import access, links, overview
+from matching import access, links, listing, overview
 from matching.access import SEARCH_TARGETS, Forbidden, Principal, Role, Unauthenticated
 from matching.domain import (
     EVENT_LABELS,
@@ -72,6 +72,7 @@ ACTIONS: tuple[str, ...] = ("contacted", "accepted", "declined")
 ACTION_LABELS = {"contacted": "Contacté", "accepted": "Accepté", "declined": "Refusé"}
 ANSWERS: tuple[str, ...] = tuple(links.ANSWER_LABELS)
 SUGGESTIONS_PER_NEED = 5
+INTERESTED = frozenset({"interested", "accepted"})  # the answers that put a member on the holder's short list
 SECURITY_HEADERS = {
     "Content-Security-Policy": (
         "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
@@ -131,11 +132,22 @@ router = APIRouter(prefix="/ui", include_in_schema=False, route_class=WebRoute)
 root = APIRouter(include_in_schema=False)
 
 
+fallback = APIRouter(prefix="/ui", include_in_schema=False, route_class=WebRoute)
+
+
 def install(app: FastAPI) -> None:
-    """Add the pages under ``/ui``, their static files, and ``/`` → ``/ui/``."""
+    """Add the pages under ``/ui``, their static files, ``/`` → ``/ui/``, and last, a French 404
+    page for any other path under ``/ui``."""
     app.include_router(root)
     app.include_router(router)
     app.mount("/ui/static", StaticFiles(directory=HERE / "static"), name="ui-static")
+    app.include_router(fallback)
+
+
+@fallback.api_route("/{path:path}", methods=["GET", "HEAD", "POST"])
+def not_found_page(request: Request, path: str) -> HTMLResponse:
+    """An unknown page: a French page, not the API's JSON."""
+    return _error(request, 404, "Page introuvable", "Cette page n'existe pas. Elle a peut-être été déplacée ou supprimée.")
 
 
 @root.get("/")
@@ -158,6 +170,8 @@ def viewer(request: Request) -> Principal:
 Rec = Annotated[Recommender, Depends(get_rec)]
 Viewer = Annotated[Principal, Depends(viewer)]
 EntityId = Annotated[str, PathParam(pattern=ID_PATTERN)]
+# the forms' "toutes" sends an empty stage
+StageParam = Annotated[Literal[("", *(s.value for s in Stage))], Query()]  # type: ignore[valid-type]
 
 
 def session_token(key: str) -> str:
@@ -259,8 +273,15 @@ def _nav(who: Principal | None) -> list[tuple[str, str]]:
     items = [("/ui/", "Accueil")]
     if who.role == P:
         items = [(f"/ui/partners/{who.subject}", "Mes projets suggérés")]
+    if who.role in (A, G, H):
+        items.append(("/ui/projects/new", "Nouveau projet"))
+    if who.role == M:
+        items.append((f"/ui/members/{who.subject}/edit", "Mon profil"))
+    if who.role == P:
+        items.append((f"/ui/partners/{who.subject}/edit", "Nos offres"))
     items.append(("/ui/search", "Essayer une description"))
     if who.role in (A, G, N):
+        items.append(("/ui/members", "Membres"))
         items.append(("/ui/overview", "Vue du territoire"))
     return items
 
@@ -339,8 +360,27 @@ def logout(request: Request, csrf: Annotated[str, Form(max_length=100)] = "") ->
 # -- pages --------------------------------------------------------------------------------------------
 
 
+HOME_PER_PAGE = 30
+
+
+@dataclass
+class HomeQuery:
+    """The home page's search box and filters (projects)."""
+
+    q: Annotated[str, Query(max_length=200)] = ""
+    stage: StageParam = ""
+    commune: Annotated[str, Query(max_length=200)] = ""
+    cause: Annotated[str, Query(max_length=100)] = ""
+    page: Annotated[int, Query(ge=1, le=100_000)] = 1
+
+    def filters(self) -> listing.Filters:
+        return listing.Filters(
+            Stage(self.stage) if self.stage else None, self.commune or None, self.cause or None, self.q or None
+        )
+
+
 @router.get("/")
-def home(request: Request, rec: Rec) -> Response:
+def home(request: Request, rec: Rec, h: Annotated[HomeQuery, Depends()]) -> Response:
     try:
         who = viewer(request)
     except Unauthenticated:
@@ -350,10 +390,22 @@ def home(request: Request, rec: Rec) -> Response:
         return RedirectResponse(f"/ui/partners/{who.subject}", status_code=303)
     context: dict[str, Any] = {"territory": rec.get_territory(t)}
     if who.role == M:
-        context["needs"] = rec.need_for_member(t, who.subject or "", k=10)
-        access.served(who, rec, t, "need_for_member", who.subject or "", context["needs"])
+        needs = rec.need_for_member(t, who.subject or "", k=10)
+        access.served(who, rec, t, "need_for_member", who.subject or "", needs)
+        answers = rec.suggestions(t, "member_for_need", candidate_id=who.subject or "")
+        context["needs"] = needs
+        context["answers"] = {need: state for (need, _), state in answers.items()}
+        context["cards"] = {card_id(m.id, who.subject or "") for m in needs}
     else:
-        context["projects"] = overview.list_projects(rec, t, holder=who.subject if who.role == H else None)
+        f = h.filters()
+        holder = who.subject if who.role == H else None
+        found = listing.projects(
+            rec, t, f, page=h.page, per_page=HOME_PER_PAGE, holder=holder, show_holder=lambda x: access.sees_holder(who, x)
+        )
+        context["found"] = found
+        context["by_stage"] = [(s, [p for p in found.items if p["stage"] == s.value]) for s in Stage]
+        context["h"] = h
+        context["query"] = urlencode({"q": h.q, "stage": h.stage, "commune": h.commune, "cause": h.cause})
         context["partners"] = overview.list_partners(rec, t) if who.role in (A, G, N) else []
     return render(request, "home.html", who, **context)
 
@@ -372,12 +424,15 @@ def _followed(states: dict[str, SuggestionState]) -> dict[str, SuggestionState]:
 def project_page(request: Request, project_id: EntityId, rec: Rec, who: Viewer) -> HTMLResponse:
     t = who.territory_id
     project, full = access.read_project(who, rec, t, project_id)
+    can_edit = access.may_edit_project(who, project)
     if not full:  # the public view: what the project is and what it looks for, no suggestion
         return render(request, "project.html", who, project=project, full=False, needs=[], routing=None, cards=set())
     needs = []
     for need in project.needs:
         if need.status != "open":
-            needs.append({"need": need, "matches": [], "tracked": [], "states": {}, "contacts": {}, "can_act": False})
+            needs.append(
+                {"need": need, "matches": [], "tracked": [], "interested": [], "states": {}, "contacts": {}, "can_act": False}
+            )
             continue
         matches = rec.member_for_need(t, need.id, k=SUGGESTIONS_PER_NEED)
         access.served(who, rec, t, "member_for_need", need.id, matches)
@@ -395,11 +450,14 @@ def project_page(request: Request, project_id: EntityId, rec: Rec, who: Viewer) 
             email = access.member_view(who, rec, t, rec.get_member(t, mid)).email
             if email:
                 contacts[mid] = email
+        names = {m.id: m.label for m in matches} | {c: label for c, label, _ in tracked}
+        interested = [(c, names.get(c, c), st) for c, st in states.items() if st.candidate in INTERESTED and c in names]
         needs.append(
             {
                 "need": need,
                 "matches": matches,
                 "tracked": tracked,
+                "interested": interested,
                 "states": states,
                 "contacts": contacts,
                 "can_act": access.may_report(who, rec, t, "member_for_need", need.id),
@@ -424,6 +482,7 @@ def project_page(request: Request, project_id: EntityId, rec: Rec, who: Viewer) 
         routing=routing,
         off_states=off_states,
         off_tracked=off_tracked,
+        can_edit=can_edit,
         can_act_offerings=access.may_report(who, rec, t, "offering_for_project", project_id),
     )
 
@@ -485,8 +544,6 @@ def _search_context(who: Principal, rec: Recommender, text: str, target: Target 
 
 
 SearchText = Annotated[str, Query(max_length=4000)]
-# the form's "toutes" sends an empty stage
-StageParam = Annotated[Literal[("", *(s.value for s in Stage))], Query()]  # type: ignore[valid-type]
 
 
 @dataclass

@@ -285,6 +285,32 @@ def check_project_write(p: Principal, rec: Recommender, territory_id: str, proje
         check_project(p, rec, territory_id, project_id)
 
 
+# who edits a project and its calls for skills from the pages (the API's PUT allows the same roles)
+PROJECT_EDITORS = (Role.ADMIN, Role.AGENT, Role.HOLDER)
+
+
+def may_edit_project(p: Principal, project: Project) -> bool:
+    return p.staff or (p.role == Role.HOLDER and project.holder == p.subject)
+
+
+def check_project_edit(p: Principal, rec: Recommender, territory_id: str, project_id: str) -> Project:
+    """Staff, or the project's holder (404 if unknown); returns the project."""
+    check_role(p, PROJECT_EDITORS, "seuls les agents et le porteur du projet le modifient")
+    return check_project(p, rec, territory_id, project_id)
+
+
+def check_partner_edit(p: Principal, partner_id: str) -> None:
+    """Staff, or the partner itself (its description and its offerings)."""
+    check_role(p, (Role.ADMIN, Role.AGENT, Role.PARTNER), "seuls les agents et le partenaire lui-même le modifient")
+    check_self(p, Role.PARTNER, partner_id)
+
+
+def check_member_edit(p: Principal, member_id: str) -> None:
+    """Staff, or the member themself (their profile and preferences)."""
+    check_role(p, (Role.ADMIN, Role.AGENT, Role.MEMBER), "seuls les agents et le membre lui-même modifient un profil")
+    check_self(p, Role.MEMBER, member_id)
+
+
 def check_holds_projects(p: Principal, rec: Recommender, territory_id: str) -> None:
     """A holder key reads members only while its subject holds a project (else: public things only)."""
     if p.role == Role.HOLDER and not rec.holds_projects(territory_id, p.subject or ""):
@@ -316,6 +342,22 @@ def check_search(p: Principal, rec: Recommender, territory_id: str, target: str)
 def works_on(p: Principal, project: Project) -> bool:
     """Whether this key sees the project's working view (suggestions, routing, actions) and its holder."""
     return p.role in PROJECT_WORKERS or (p.role == Role.HOLDER and project.holder == p.subject)
+
+
+def sees_holder(p: Principal, holder: str | None) -> bool:
+    """Whether a list shows this key a project's holder: as ``works_on``, without reading the project
+    (lists do not look for agreements: the project's own page does)."""
+    return p.role in PROJECT_WORKERS or (p.role == Role.HOLDER and holder is not None and holder == p.subject)
+
+
+# who lists the members (``GET /territories/{t}/members``, the agents' page): no member, no partner;
+# a holder only while holding a project
+MEMBER_LISTERS = (Role.ADMIN, Role.AGENT, Role.HOLDER, Role.ANALYST)
+
+
+def check_list_members(p: Principal, rec: Recommender, territory_id: str) -> None:
+    check_role(p, MEMBER_LISTERS, "la liste des membres ne vous est pas accessible")
+    check_holds_projects(p, rec, territory_id)
 
 
 def read_project(p: Principal, rec: Recommender, territory_id: str, project_id: str) -> tuple[Project, bool]:

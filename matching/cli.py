@@ -603,6 +603,55 @@ def digest(
 
 
 @app.command()
+def notify(
+    territory: Annotated[str | None, typer.Option("--territory", "-t", help="Territoire (défaut : tous).")] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Dire ce qui partirait, sans rien envoyer ni enregistrer.")] = False,
+    since: Annotated[
+        str | None, typer.Option(help="Réponses des membres à signaler à partir de cette date (AAAA-MM-JJ ou ISO 8601).")
+    ] = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Ignorer le rythme hebdomadaire (jamais deux fois le même élément).")
+    ] = False,
+    every: Annotated[
+        float | None, typer.Option(min=60, help="Mode planifié : recommencer toutes les N secondes (Ctrl-C pour arrêter).")
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Envoyer les points par e-mail : membres (nouveaux appels), porteurs (réponses, suggestions), partenaires."""
+    import datetime as dt
+
+    from matching import notify as notifying
+
+    try:
+        when = dt.datetime.fromisoformat(since) if since else None
+    except ValueError:
+        raise _fail(f"--since : date invalide {since!r} (AAAA-MM-JJ attendu)") from None
+    if when is not None and when.tzinfo is None:
+        when = when.replace(tzinfo=dt.UTC)
+    rec = _recommender()
+    try:
+        kw = {"territory_id": territory, "since": when, "dry_run": dry_run, "force": force}
+        reports = notifying.schedule(rec, every, **kw) if every else [notifying.notify(rec, **kw)]
+    except MaillageError as exc:
+        raise _fail(str(exc)) from None
+    finally:
+        rec.close()
+    for report in reports:
+        if as_json:
+            print(json.dumps(report, ensure_ascii=False))
+            continue
+        planned = report.get("planned", {})
+        verb = "à envoyer" if dry_run else "envoyé(s)"
+        count = sum(planned.values()) if dry_run else report.get("sent", 0)
+        out.print(
+            f"{count} point(s) {verb} : {planned.get('member', 0)} membre(s), {planned.get('holder', 0)} porteur(s), "
+            f"{planned.get('partner', 0)} partenaire(s)"
+        )
+        for m in report.get("messages", []):
+            out.print(f"  {m['channel']} → {m['to']} : {m['subject']} ({len(m['items'])} élément(s))", highlight=False)
+
+
+@app.command()
 def exposure(
     requests: Annotated[int, typer.Option(help="Nombre de demandes simulées.", min=1, max=100_000)] = 200,
     k: KOpt = 5,

@@ -246,6 +246,16 @@ class Territory(_Model):
     communes: list[ShortText] = Field(default_factory=list, max_length=500)
 
 
+class Preferences(_Model):
+    """What a member would like, set on their page: kinds of task (``data/task_kinds.json``), how
+    far they would go, and whether they want the weekly e-mail of the calls that fit them (opt-in).
+    Kept in the member's document; the ranking does not read them."""
+
+    task_kinds: list[Tag] = Field(default_factory=list, max_length=20, description="Types de missions souhaités")
+    max_km: float | None = Field(default=None, ge=0, le=500, description="Distance maximale (km)")
+    digest: bool = Field(default=False, description="Reçoit chaque semaine les nouveaux appels qui lui correspondent")
+
+
 class Member(_Model):
     """A resident who may be suggested for calls for skills."""
 
@@ -265,6 +275,7 @@ class Member(_Model):
     active_engagements: int = Field(default=0, ge=0, le=100)
     email: Annotated[str, Field(max_length=254)] | None = None
     rome_skills: RomeCodes = Field(default_factory=list, max_length=30, description=ROME_DESCRIPTION)
+    preferences: Preferences = Field(default_factory=Preferences, description="Préférences (page du membre)")
 
     @model_validator(mode="after")
     def _has_text(self) -> Member:
@@ -372,6 +383,7 @@ class Partner(_Model):
     id: ExtId
     name: ShortText
     description: LongText = ""
+    email: Annotated[str, Field(max_length=254)] | None = Field(default=None, description="Adresse du point hebdomadaire")
     offerings: list[Offering] = Field(default_factory=list, max_length=100)
 
     @model_validator(mode="after")

@@ -19,6 +19,11 @@
 | ``MAILLAGE_FEED_MAX_LAG_SECONDS`` | ``30`` | ``/health`` answers 503 when the oldest change not yet applied is older than this |
 | ``MAILLAGE_FEED_RETENTION_HOURS`` | ``168`` | change-log entries older than this are deleted (a process whose snapshot is older is checked against the store and rebuilt) |
 | ``MAILLAGE_SNAPSHOT_SECONDS`` | ``60`` | how often a serving process saves the indexes that changed (with the log position they reflect) |
+| ``MAILLAGE_SMTP_URL`` | none | where ``maillage notify`` sends e-mail: ``smtp://[user:password@]host[:port][?starttls=1]`` or ``smtps://…`` |
+| ``MAILLAGE_MAIL_FROM`` | ``Maillage <maillage@localhost>`` | the sender of the e-mails |
+| ``MAILLAGE_PUBLIC_URL`` | ``http://127.0.0.1:8000`` | the service's public address (links in e-mails) |
+| ``MAILLAGE_NOTIFY_PER_MINUTE`` | ``30`` | at most this many e-mails a minute |
+| ``MAILLAGE_DIGEST_DAYS`` | ``7`` | days between two digests to the same person (weekly) |
 
 Two instances with different data dirs (and URLs) never touch each other's files.
 """
@@ -72,6 +77,16 @@ class Settings(BaseSettings):
     feed_max_lag_seconds: float = Field(default=30.0, gt=0, description="Retard au-delà duquel /health répond 503")
     feed_retention_hours: float = Field(default=168.0, gt=0, description="Durée de conservation du journal des changements")
     snapshot_seconds: float = Field(default=60.0, gt=0, description="Intervalle des sauvegardes des index modifiés")
+    smtp_url: SecretStr | None = Field(
+        default=None,
+        description="Serveur d'envoi des e-mails : smtp://[utilisateur:mot de passe@]hôte[:port][?starttls=1] ou smtps://…",
+    )
+    mail_from: str = Field(default="Maillage <maillage@localhost>", max_length=300, description="Expéditeur des e-mails")
+    public_url: str = Field(
+        default="http://127.0.0.1:8000", max_length=300, description="Adresse publique du service (liens des e-mails)"
+    )
+    notify_per_minute: float = Field(default=30.0, gt=0, le=100_000, description="E-mails envoyés par minute au plus")
+    digest_days: int = Field(default=7, ge=1, le=365, description="Jours entre deux points envoyés à une même personne")
 
     @model_validator(mode="after")
     def _defaults(self) -> Settings:

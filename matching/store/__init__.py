@@ -22,7 +22,7 @@ from __future__ import annotations
 from typing import Any
 
 from matching.domain import Territory  # noqa: F401 - the doctest's
-from matching.store import changelog, events, keys, queries
+from matching.store import changelog, events, keys, notices, queries
 from matching.store.core import Changes, Store, Tx, make_engine
 from matching.store.vectors import SqlVectorCache
 
@@ -40,4 +40,16 @@ def to_frame(store: Store, kind: str, territory_id: str | None = None) -> Any:
         return pd.DataFrame.from_records(queries.records(tx, kind=kind, territory_pk=tpk))
 
 
-__all__ = ["Changes", "SqlVectorCache", "Store", "Tx", "changelog", "events", "keys", "make_engine", "queries", "to_frame"]
+__all__ = [
+    "Changes",
+    "SqlVectorCache",
+    "Store",
+    "Tx",
+    "changelog",
+    "events",
+    "keys",
+    "make_engine",
+    "notices",
+    "queries",
+    "to_frame",
+]

@@ -66,6 +66,10 @@ def project_document(tx: Tx, *, territory_pk: int, project_id: str) -> dict[str,
 
 
 # -- the candidates' side (read models) ---------------------------------------------------------------
+def territory_ids(tx: Tx) -> list[str]:
+    return list(tx.session.scalars(select(TerritoryRow.ext_id).order_by(TerritoryRow.pk)))
+
+
 def territory_pks(tx: Tx) -> list[int]:
     return list(tx.session.scalars(select(TerritoryRow.pk).order_by(TerritoryRow.pk)))
 
@@ -436,3 +440,41 @@ def project_documents(tx: Tx, *, territory_pk: int) -> list[dict[str, Any]]:
         needs.setdefault(project_pk, []).append(data)
     stmt = select(ProjectRow.pk, ProjectRow.data).where(ProjectRow.territory_pk == territory_pk).order_by(ProjectRow.pk)
     return [dict(data, needs=needs.get(pk, [])) for pk, data in tx.session.execute(stmt)]
+
+
+# -- the list endpoints and the home page (matching.listing filters and pages them) ---------------------
+def needs_listing(
+    tx: Tx, *, territory_pk: int, status: str | None = "open", today: dt.date | None = None
+) -> list[tuple[str, dict[str, Any], str, dict[str, Any]]]:
+    """(id, document, project id, project document) of a territory's calls for skills, in pk order;
+    ``status``: only those with this status (None: all); ``today``: only those whose deadline has
+    not passed."""
+    stmt = (
+        select(NeedRow.ext_id, NeedRow.data, ProjectRow.ext_id, ProjectRow.data)
+        .join(ProjectRow, NeedRow.project_pk == ProjectRow.pk)
+        .where(NeedRow.territory_pk == territory_pk)
+        .order_by(NeedRow.pk)
+    )
+    if status is not None:
+        stmt = stmt.where(NeedRow.status == status)
+    if today is not None:
+        stmt = stmt.where(or_(NeedRow.deadline.is_(None), NeedRow.deadline >= today))
+    return [(ext, data, pid, pdata) for ext, data, pid, pdata in tx.session.execute(stmt)]
+
+
+def partners_listing(tx: Tx, *, territory_pk: int) -> list[tuple[str, dict[str, Any], list[dict[str, Any]]]]:
+    """(id, document, offering documents) of a territory's partners, in pk order."""
+    partners = {
+        ext: (ext, data, [])
+        for ext, data in tx.session.execute(
+            select(PartnerRow.ext_id, PartnerRow.data).where(PartnerRow.territory_pk == territory_pk).order_by(PartnerRow.pk)
+        )
+    }
+    for pk_data, pid in tx.session.execute(
+        select(OfferingRow.data, PartnerRow.ext_id)
+        .join(PartnerRow, OfferingRow.partner_pk == PartnerRow.pk)
+        .where(OfferingRow.territory_pk == territory_pk)
+        .order_by(OfferingRow.pk)
+    ):
+        partners[pid][2].append(pk_data)
+    return list(partners.values())

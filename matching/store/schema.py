@@ -126,6 +126,19 @@ class EventRow(Base):
     data: Mapped[dict[str, Any]] = mapped_column(JSON)  # the event as reported (without its side)
 
 
+class NoticeRow(Base):
+    """One item told to one recipient by e-mail (``matching.notify``): never the same item twice."""
+
+    __tablename__ = "notices_sent"
+    __table_args__ = (UniqueConstraint("territory_pk", "channel", "recipient", "item"),)
+    pk: Mapped[int] = mapped_column(Integer, primary_key=True)
+    territory_pk: Mapped[int] = mapped_column(ForeignKey("territories.pk", ondelete="CASCADE"), index=True)
+    channel: Mapped[str] = mapped_column(String(32))  # member, holder, partner
+    recipient: Mapped[str] = mapped_column(String(200))  # a member id, a holder, a partner id
+    item: Mapped[str] = mapped_column(String(300))  # what was told: a need id, "interested:need:member"...
+    sent_at: Mapped[dt.datetime] = mapped_column(DateTime)  # UTC, naive
+
+
 class ApiKeyRow(Base):
     """An API key: only the SHA-256 of the secret is kept (the secret is shown once)."""
 
