@@ -9,6 +9,7 @@ Headless Chromium (Debian's) drives ``maillage serve`` on the mini territory, as
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
@@ -162,3 +163,43 @@ def test_the_whole_loop(browser, loop_site, inbox, use_encoder) -> None:  # noqa
     assert "Bonjour Hugo R." in body(to_member) and "/ui/unsubscribe/" in to_member["List-Unsubscribe"]
     (to_holder,) = box.to("lina.g@example.org")
     assert "Hugo R. : accepte" in body(to_holder) and "Réparer les vélos donnés" in body(to_holder)
+
+    # 6. the territory's open calls travel as an API Engagement mission feed: the two new calls are
+    # in it, with the structure of API Engagement's example feed, and the feed re-imported into an
+    # empty territory exports identically (the build date aside: the service's clock is real)
+    import httpx
+
+    from matching import engagement
+    from matching.domain import Territory
+    from tests.matching.test_engagement import FEED, structure
+
+    r = httpx.get(f"{site['base']}/territories/mini/feeds/missions.xml", headers={"X-API-Key": site["keys"]["agent"]}, timeout=30)
+    assert r.status_code == 200 and r.headers["content-type"].startswith("application/xml")
+    feed = r.content
+    titles = [m.findtext("title") for m in engagement_root(feed).findall("mission")]
+    assert {"Tenir les comptes de la ressourcerie", "Réparer les vélos donnés"} <= set(titles), titles
+    assert set(structure(feed)) <= set(structure(FEED.read_bytes())) | {
+        ("source", "mission", "organizationDescription"),
+        ("source", "mission", "type"),
+    }
+    path = site["data_dir"].parent / "missions.xml"
+    path.write_bytes(feed)
+    other = Recommender(Settings(data_dir=site["data_dir"].parent / "other"), encoder=use_encoder)
+    other.open()
+    try:
+        other.upsert_territory(Territory.model_validate(json.loads(MINI.read_text(encoding="utf-8"))["territory"]))
+        other.ingest(engagement.read_feed(path, territory="mini"))
+        again = engagement.feed_xml(other, "mini", base_url=site["base"] + "/")
+    finally:
+        other.close()
+    assert without_build_date(again) == without_build_date(feed)
+
+
+def engagement_root(xml: bytes):
+    from defusedxml.ElementTree import fromstring
+
+    return fromstring(xml)
+
+
+def without_build_date(xml: bytes) -> bytes:
+    return re.sub(rb"<lastBuildDate>[^<]*</lastBuildDate>", b"", xml)
