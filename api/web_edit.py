@@ -14,6 +14,7 @@ member their own profile.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from typing import Annotated, Any
 
@@ -24,7 +25,7 @@ from pydantic import ValidationError
 
 from api import forms
 from api.web import CsrfRefused, EntityId, Rec, Viewer, WebRoute, _redirect, _same_origin, check_form, render
-from matching import access, listing, notify
+from matching import access, listing, notify, rome
 from matching.access import Principal, Role
 from matching.domain import Member, Need, Offering, Partner, Project
 from matching.errors import InvalidRequest, NotFound
@@ -63,6 +64,17 @@ def _csrf(request: Request, data: dict[str, list[str]]) -> None:
 
 class Form:
     """One form on one page: its fields, where it posts, where it leads back."""
+
+    def suggest_rome(self, rec: Any, text: str, chosen: list[str]) -> Form:
+        """The ROME 4.0 codes to tick: those chosen, then the labels nearest to ``text``
+        (``matching.rome.suggest``); a person confirms them, nothing is ticked for them."""
+        suggested = [s.code for s in rome.suggest(rec.encoder, text, k=5)] if text.strip() else []
+        codes = list(dict.fromkeys([*chosen, *suggested]))
+        options = tuple((c, f"{c} — {rome.label(c) or 'code inconnu'}") for c in codes)
+        self.fields = [
+            dataclasses.replace(f, options=options) if f.options == () and f.name == "rome_skills" else f for f in self.fields
+        ]
+        return self
 
     def __init__(self, name: str, who: Principal, *, new: bool, action: str, back: str, title: str | None = None) -> None:
         self.name = name
@@ -188,10 +200,11 @@ def project_advance(request: Request, project_id: EntityId, rec: Rec, who: Viewe
 # -- calls for skills ------------------------------------------------------------------------------------
 
 
-def _need_form(who: Principal, project: Project, need: Need | None) -> Form:
+def _need_form(who: Principal, project: Project, need: Need | None, rec: Any) -> Form:
     url = f"/ui/projects/{project.id}"
     action = f"{url}/needs/new" if need is None else f"{url}/needs/{need.id}/edit"
-    return Form("need", who, new=need is None, action=action, back=url, title=None)
+    form = Form("need", who, new=need is None, action=action, back=url, title=None)
+    return form.suggest_rome(rec, need.full_text() if need else "", need.rome_skills if need else [])
 
 
 def _with_need(project: Project, need: Need) -> Project:
@@ -211,7 +224,7 @@ def _need_of(project: Project, need_id: str) -> Need:
 @router.get("/projects/{project_id}/needs/new")
 def need_new(request: Request, project_id: EntityId, rec: Rec, who: Viewer) -> HTMLResponse:
     project = access.check_project_edit(who, rec, who.territory_id, project_id)
-    return _need_form(who, project, None).page(request, who, {"hours_per_week": 2, "headcount": 1}, project=project)
+    return _need_form(who, project, None, rec).page(request, who, {"hours_per_week": 2, "headcount": 1}, project=project)
 
 
 @router.post("/projects/{project_id}/needs/new")
@@ -227,14 +240,14 @@ def need_create(request: Request, project_id: EntityId, rec: Rec, who: Viewer, d
         rec.upsert_projects(t, [updated])
         return f"/ui/projects/{project_id}"
 
-    return _need_form(who, project, None).save(request, who, data, build, write)
+    return _need_form(who, project, None, rec).save(request, who, data, build, write)
 
 
 @router.get("/projects/{project_id}/needs/{need_id}/edit")
 def need_edit(request: Request, project_id: EntityId, need_id: EntityId, rec: Rec, who: Viewer) -> HTMLResponse:
     project = access.check_project_edit(who, rec, who.territory_id, project_id)
     need = _need_of(project, need_id)
-    form = _need_form(who, project, need)
+    form = _need_form(who, project, need, rec)
     return form.page(request, who, forms.values_of(form.fields, need.model_dump(mode="json")), project=project)
 
 
@@ -251,7 +264,7 @@ def need_update(request: Request, project_id: EntityId, need_id: EntityId, rec: 
         rec.upsert_projects(t, [updated])
         return f"/ui/projects/{project_id}"
 
-    return _need_form(who, project, need).save(request, who, data, build, write)
+    return _need_form(who, project, need, rec).save(request, who, data, build, write)
 
 
 @router.post("/projects/{project_id}/needs/{need_id}/close")
@@ -425,18 +438,19 @@ def members_page(
     return render(request, "members.html", who, found=found, q=q, commune=commune, cause=cause)
 
 
-def _member_form(who: Principal, member: Member | None) -> Form:
+def _member_form(who: Principal, member: Member | None, rec: Any) -> Form:
     if member is None:
-        return Form("member", who, new=True, action="/ui/members/new", back="/ui/members")
+        return Form("member", who, new=True, action="/ui/members/new", back="/ui/members").suggest_rome(rec, "", [])
     url = f"/ui/members/{member.id}/edit"
     title = TITLES["member"][1] if who.role == M else f"Profil de {member.display_name}"
-    return Form("member", who, new=False, action=url, back="/ui/" if who.role == M else "/ui/members", title=title)
+    form = Form("member", who, new=False, action=url, back="/ui/" if who.role == M else "/ui/members", title=title)
+    return form.suggest_rome(rec, member.text(), member.rome_skills)
 
 
 @router.get("/members/new")
 def member_new(request: Request, rec: Rec, who: Viewer) -> HTMLResponse:
     access.check_role(who, access.STAFF, "seuls les agents inscrivent des membres")
-    return _member_form(who, None).page(request, who, {"hours_per_week": 2, "remote_ok": True, "max_engagements": 2})
+    return _member_form(who, None, rec).page(request, who, {"hours_per_week": 2, "remote_ok": True, "max_engagements": 2})
 
 
 @router.post("/members/new")
@@ -456,14 +470,14 @@ def member_create(request: Request, rec: Rec, who: Viewer, data: Posted) -> Resp
         rec.upsert_members(t, [member])
         return "/ui/members"
 
-    return _member_form(who, None).save(request, who, data, build, write)
+    return _member_form(who, None, rec).save(request, who, data, build, write)
 
 
 @router.get("/members/{member_id}/edit")
 def member_edit(request: Request, member_id: EntityId, rec: Rec, who: Viewer) -> HTMLResponse:
     access.check_member_edit(who, member_id)
     member = rec.get_member(who.territory_id, member_id)
-    form = _member_form(who, member)
+    form = _member_form(who, member, rec)
     return form.page(request, who, forms.values_of(form.fields, member.model_dump(mode="json")), member=member)
 
 
@@ -478,7 +492,7 @@ def member_update(request: Request, member_id: EntityId, rec: Rec, who: Viewer, 
         return f"/ui/members/{member_id}/edit"
 
     build = lambda doc: Member.model_validate(forms.merge(member.model_dump(mode="json"), doc))  # noqa: E731
-    return _member_form(who, member).save(request, who, data, build, write)
+    return _member_form(who, member, rec).save(request, who, data, build, write)
 
 
 @router.post("/members/{member_id}/delete")

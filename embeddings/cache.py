@@ -76,14 +76,15 @@ class CachedEncoder:
     (``encoder.asymmetric`` true, e.g. e5 prefixes).
     """
 
-    def __init__(self, encoder: Encoder, cache: VectorCache, *, query_memory: int = 4096) -> None:
+    def __init__(self, encoder: Encoder, cache: VectorCache, *, query_memory: int = 16_384) -> None:
         self.encoder = encoder
         self.cache = cache
         self.model_id = encoder.model_id
         self.dim = encoder.dim
         self.stats: dict[str, float] = {"hits": 0, "misses": 0, "seconds": 0.0}
-        # query vectors that are not documents (free text) stay in memory only: the read
-        # path never writes to the database, and typed queries are not persisted
+        # vectors the read path encodes (free-text queries, the sentences a reason quotes, an
+        # offering's examples) stay in memory only: the read path never writes to the database,
+        # and typed queries are not persisted. 16 384 vectors of 512 floats: 32 MiB at most
         self._queries: OrderedDict[tuple[str, str], np.ndarray] = OrderedDict()
         self._query_memory = query_memory
         self._lock = threading.Lock()

@@ -299,3 +299,29 @@ def test_access_helpers_agree_with_the_api_put(rec) -> None:
             except access.Forbidden:
                 page = 403
             assert (put, page) in ((200, 200), (403, 403)), (role, subject, put, page)
+
+
+def test_the_holder_confirms_rome_codes_suggested_from_the_text(web, rec) -> None:
+    """Issue 17, item 7: the codes are suggested from the call's text on its edit page, none is
+    ticked for the holder; what they tick is kept and exported as ``romeSkills``."""
+    from matching import engagement, rome
+
+    key = login(web, rec, "holder", "m7")
+    url = "/ui/projects/p1/needs/p1-n1/edit"
+    page = T(web.get(url))
+    need = next(n for n in rec.get_project("mini", "p1").needs if n.id == "p1-n1")
+    suggested = [s.code for s in rome.suggest(rec.encoder, need.full_text(), k=5)]
+    assert need.rome_skills == [] and len(suggested) == 5
+    for code in suggested:
+        assert f'name="rome_skills" value="{code}"' in page and f"{code} — {rome.label(code)}" in page
+    assert 'name="rome_skills" value="' + suggested[0] + '" checked' not in page
+    r = post(web, url, key, title=need.title, text=need.text, hours_per_week="2", headcount="1", rome_skills=suggested[0])
+    assert r.status_code == 303, T(r)
+    need = next(n for n in rec.get_project("mini", "p1").needs if n.id == "p1-n1")
+    assert need.rome_skills == [suggested[0]]
+    assert f'value="{suggested[0]}" checked' in T(web.get(url))
+    assert f"<romeSkills>{suggested[0]}</romeSkills>".encode() in engagement.feed_xml(rec, "mini", base_url="http://t/")
+    # a code that is not in the table is refused next to the field, nothing written
+    r = post(web, url, key, title=need.title, hours_per_week="2", headcount="1", rome_skills="999999")
+    assert r.status_code == 422 and "999999" in T(r)
+    assert next(n for n in rec.get_project("mini", "p1").needs if n.id == "p1-n1").rome_skills == [suggested[0]]
