@@ -4,6 +4,7 @@ the same item twice; weekly; rate-limited; one-click unsubscribe."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import email
 import email.policy
@@ -37,8 +38,9 @@ class Inbox:
         return [m for m in self.messages if m["To"] == address]
 
 
-@pytest.fixture
-def smtp() -> Iterator[tuple[Inbox, str]]:
+@contextlib.contextmanager
+def smtp_server() -> Iterator[tuple[Inbox, str]]:
+    """A real SMTP server (aiosmtpd) in this process, and its URL."""
     from aiosmtpd.controller import Controller
 
     inbox = Inbox()
@@ -48,6 +50,12 @@ def smtp() -> Iterator[tuple[Inbox, str]]:
         yield inbox, f"smtp://127.0.0.1:{controller.port}"
     finally:
         controller.stop()
+
+
+@pytest.fixture
+def smtp() -> Iterator[tuple[Inbox, str]]:
+    with smtp_server() as found:
+        yield found
 
 
 def body(msg: email.message.EmailMessage, kind: str = "plain") -> str:

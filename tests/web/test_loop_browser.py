@@ -19,8 +19,8 @@ import pytest
 from playwright.sync_api import Page, expect
 from pydantic import SecretStr
 
-from tests.conftest import MINI, free_port, start_server
-from tests.matching.test_notify import Inbox, body
+from tests.conftest import MINI, start_server
+from tests.matching.test_notify import Inbox, body, smtp_server
 from tests.web.test_browser import _accessible, _page, _shot, browser  # noqa: F401 - the browser fixture
 
 pytestmark = pytest.mark.timeout(300)
@@ -28,15 +28,8 @@ pytestmark = pytest.mark.timeout(300)
 
 @pytest.fixture(scope="module")
 def inbox() -> Iterator[tuple[Inbox, str]]:
-    from aiosmtpd.controller import Controller
-
-    box = Inbox()
-    controller = Controller(box, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    try:
-        yield box, f"smtp://127.0.0.1:{controller.port}"
-    finally:
-        controller.stop()
+    with smtp_server() as found:
+        yield found
 
 
 @pytest.fixture(scope="module")
