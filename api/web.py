@@ -40,7 +40,7 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
 from api.deps import KEY_COOKIE
-from matching import access, links, listing, overview
+from matching import access, links, listing, overview, policy
 from matching.access import SEARCH_TARGETS, Forbidden, Principal, Role, Unauthenticated
 from matching.domain import (
     EVENT_LABELS,
@@ -522,7 +522,17 @@ def partner_page(request: Request, partner_id: EntityId, rec: Rec, who: Viewer) 
 @router.get("/overview")
 def overview_page(request: Request, rec: Rec, who: Viewer) -> HTMLResponse:
     access.check_role(who, (A, G, N), "la vue du territoire est réservée aux agents et analystes")
-    return render(request, "overview.html", who, ov=overview.territory_overview(rec, who.territory_id))
+    axes = policy.policy_overview(rec, who.territory_id)
+    return render(request, "overview.html", who, ov=overview.territory_overview(rec, who.territory_id), axes=axes)
+
+
+@router.get("/overview/axes.csv")
+def overview_axes_csv(rec: Rec, who: Viewer) -> Response:
+    """The alignment of each project with each policy axis, as the API's ``policy.csv``."""
+    access.check_role(who, (A, G, N), "la vue du territoire est réservée aux agents et analystes")
+    text = policy.to_csv(policy.rows(rec, who.territory_id))
+    headers = {"Content-Disposition": f'attachment; filename="{who.territory_id}-axes.csv"'}
+    return Response(text, media_type="text/csv; charset=utf-8", headers=headers)
 
 
 def _search_context(who: Principal, rec: Recommender, text: str, target: Target | None, stage_value: str) -> dict[str, Any]:

@@ -69,6 +69,9 @@ MEMBER_COMMUNE_WEIGHTS = _territory["member_commune_weights"]  # where members l
 PROJECT_COMMUNE_WEIGHTS = _territory["project_commune_weights"]
 SCEAUX_QUARTIERS = _territory["sceaux_quartiers"]  # used in some project names: {"de": ..., "a": ...}
 CAUSES = _territory["causes"]  # national engagement domains (JeVeuxAider.gouv.fr)
+_policy = load_vocabulary("policy.json")
+AXES: list[dict] = _policy["axes"]  # the territory's policy axes (Territory.axes)
+TYPE_AXES: dict[str, list[str]] = _policy["type_axes"]  # truth only: the axes a project type serves
 
 PARTNERS = load_vocabulary("partners.json")  # fixed, hand-written, copied as is into the document
 
@@ -141,7 +144,7 @@ def towns() -> list[str]:
 def use_town(town: str | None) -> None:
     """Draw the next documents for this town (None: Sceaux Valley, the default vocabulary)."""
     global TOWN, TERRITORY, TERRITORY_COMMUNES, MEMBER_COMMUNE_WEIGHTS, PROJECT_COMMUNE_WEIGHTS, SCEAUX_QUARTIERS
-    global TOWN_REPLACE
+    global TOWN_REPLACE, AXES
     vocabulary = _territory
     TOWN, TOWN_REPLACE = None, {}
     if town is not None:
@@ -155,6 +158,7 @@ def use_town(town: str | None) -> None:
     MEMBER_COMMUNE_WEIGHTS = vocabulary["member_commune_weights"]
     PROJECT_COMMUNE_WEIGHTS = vocabulary["project_commune_weights"]
     SCEAUX_QUARTIERS = vocabulary["quartiers"] if town is not None else vocabulary["sceaux_quartiers"]
+    AXES = vocabulary.get("axes", []) if town is not None else _policy["axes"]
 
 
 def localised(obj):
@@ -407,8 +411,8 @@ def project_place(rng: random.Random) -> tuple[str, str, str]:
 
 def make_project(
     rng: random.Random, index: int, width: int, stage: str, member_ids: list[str], seen_titles: set[str]
-) -> tuple[dict, dict, dict]:
-    """One project, its hidden needs' families and its hidden offerings."""
+) -> tuple[dict, dict, dict, str]:
+    """One project, its hidden needs' families, its hidden offerings and its type."""
     pid = f"p{index:0{width}d}"
     for _ in range(12):  # avoid duplicate titles while there is room
         ptype = rng.choice(PROJECT_TYPES)
@@ -457,7 +461,8 @@ def make_project(
         "legal_structure": legal,
         "needs": needs,
     }
-    return project, {n["id"]: f for n, f in zip(needs, fams, strict=True)}, {"current": current, "next": nxt}
+    families = {n["id"]: f for n, f in zip(needs, fams, strict=True)}
+    return project, families, {"current": current, "next": nxt}, ptype["key"]
 
 
 # -- Assembly, validation, output --------------------------------------------------------
@@ -538,9 +543,10 @@ def generate(members: int = 320, projects: int = 64, seed: int = 42) -> tuple[di
     width_p = max(4, len(str(projects)))
     member_ids = [m["id"] for m in member_list]
     seen_titles: set[str] = set()
-    project_list, need_family, project_stage, project_offerings = [], {}, {}, {}
+    project_list, need_family, project_stage, project_offerings, project_type = [], {}, {}, {}, {}
     for i, stage in enumerate(plan, start=1):
-        p, nf, offers = make_project(rng_projects, i, width_p, stage, member_ids, seen_titles)
+        p, nf, offers, ptype = make_project(rng_projects, i, width_p, stage, member_ids, seen_titles)
+        project_type[p["id"]] = ptype
         project_list.append(p)
         need_family.update(nf)
         project_stage[p["id"]] = stage
@@ -556,7 +562,7 @@ def generate(members: int = 320, projects: int = 64, seed: int = 42) -> tuple[di
                 family_members[fam].append(m["id"])
 
     document = {
-        "territory": dict(TERRITORY, communes=list(TERRITORY_COMMUNES)),
+        "territory": dict(TERRITORY, communes=list(TERRITORY_COMMUNES), **({"axes": copy.deepcopy(AXES)} if AXES else {})),
         "partners": copy.deepcopy(PARTNERS),
         "members": member_list,
         "projects": project_list,
@@ -577,6 +583,8 @@ def generate(members: int = 320, projects: int = 64, seed: int = 42) -> tuple[di
         "project_stage": project_stage,
         "project_offerings": project_offerings,
         "short_families": short,
+        "project_type": project_type,
+        "project_axes": {pid: list(TYPE_AXES.get(t, [])) for pid, t in project_type.items()} if AXES else {},
     }
     return document, truth
 

@@ -47,6 +47,9 @@ territory_app = cli_french.Typer(help="Territoires : en créer un pour une nouve
 app.add_typer(territory_app, name="territory")
 feed_app = cli_french.Typer(help="Flux de missions d'API Engagement (export).", no_args_is_help=True)
 app.add_typer(feed_app, name="feed")
+from matching import cli_initiatives  # noqa: E402  (its commands use this module's settings)
+
+app.add_typer(cli_initiatives.policy_app, name="policy")
 
 cli_french.install()  # typer's own texts (usage line, --help, panels, types) in French
 
