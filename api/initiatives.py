@@ -5,13 +5,14 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, Field
 
-from api.deps import Anyone, EntityId, Rec, TerritoryId, allow
+from api.deps import Anyone, EntityId, K, Rec, TerritoryId, allow
 from api.routes import AUTH, ERR, R413
-from matching import access, policy
+from matching import access, policy, similar
 from matching.access import Principal, Role
+from matching.domain import InputModel
 
 router = APIRouter(responses=AUTH | R413)
 A, G, N = Role.ADMIN, Role.AGENT, Role.ANALYST
@@ -86,3 +87,71 @@ def project_alignment(territory_id: TerritoryId, project_id: EntityId, rec: Rec,
     access.read_project(who, rec, territory_id, project_id)
     aligned = policy.project_alignment(rec, territory_id, project_id)
     return [{"axis_id": a.axis_id, "alignment": a.value, "serves": a.serves, "reason": a.reason} for a in aligned]
+
+
+# -- similar initiatives ------------------------------------------------------------------------------
+class SimilarProject(BaseModel):
+    territory_id: str = Field(description="Territoire du projet (un autre territoire : champs publics seulement)")
+    id: str
+    title: str
+    stage: str
+    similarity: float = Field(ge=0, le=1, description="Proximité de sens des deux textes (cosinus dans [0, 1])")
+    duplicate: bool = Field(description="Probablement la même initiative (seuil duplicate_min de data/similar.json)")
+    reason: str = Field(description="Les deux phrases les plus proches, citées")
+
+
+class SimilarRequest(InputModel):
+    text: str = Field(min_length=1, max_length=4000, description="Titre et description du projet ou de l'idée")
+    k: int = Field(default=5, ge=1, le=50)
+    across: bool = Field(default=False, description="Chercher aussi dans les autres territoires (agents, administrateurs)")
+
+
+class DuplicatePairOut(BaseModel):
+    a: SimilarProject
+    b: SimilarProject
+    similarity: float = Field(ge=0, le=1)
+    reason: str
+
+
+Across = Annotated[bool, Query(description="Chercher aussi dans les autres territoires (agents, administrateurs)")]
+
+
+@router.get(
+    "/territories/{territory_id}/projects/{project_id}/similar",
+    tags=["initiatives semblables"],
+    summary="Projets existants qui ressemblent à ce projet, avec la raison",
+    response_model=list[SimilarProject],
+    responses=ERR,
+)
+def similar_to_project(
+    territory_id: TerritoryId, project_id: EntityId, rec: Rec, who: Anyone, k: K = 5, across: Across = False
+) -> list[dict]:
+    access.read_project(who, rec, territory_id, project_id)
+    scope = access.similar_scope(who, territory_id, across, lambda: similar.territories(rec))
+    return [similar.as_dict(s) for s in similar.similar_to_project(rec, territory_id, project_id, territory_ids=scope, k=k)]
+
+
+@router.post(
+    "/territories/{territory_id}/similar",
+    tags=["initiatives semblables"],
+    summary="Projets existants qui ressemblent à une idée (avant de la créer)",
+    response_model=list[SimilarProject],
+    responses=ERR,
+)
+def similar_to_text(territory_id: TerritoryId, body: SimilarRequest, rec: Rec, who: Anyone) -> list[dict]:
+    scope = access.similar_scope(who, territory_id, body.across, lambda: similar.territories(rec))
+    return [similar.as_dict(s) for s in similar.similar_to_text(rec, scope, body.text, k=body.k)]
+
+
+@router.get(
+    "/territories/{territory_id}/similar/duplicates",
+    tags=["initiatives semblables"],
+    summary="Rapport des doublons probables du territoire (paires de projets)",
+    response_model=list[DuplicatePairOut],
+    responses=ERR,
+)
+def duplicates_report(territory_id: TerritoryId, rec: Rec, who: Annotated[Principal, allow(*access.DUPLICATES_REPORT)]) -> list[dict]:
+    return [
+        {"a": similar.as_dict(d.a), "b": similar.as_dict(d.b), "similarity": d.similarity, "reason": d.reason}
+        for d in similar.duplicates(rec, territory_id)
+    ]

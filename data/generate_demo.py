@@ -589,6 +589,51 @@ def generate(members: int = 320, projects: int = 64, seed: int = 42) -> tuple[di
     return document, truth
 
 
+def project_text(rng: random.Random, ptype: dict, variant: int, commune: str) -> str:
+    """A project's text as a holder writes it (title. intro, stage, what it needs), with the
+    type's ``variant``-th title and intro: two variants of one type in one place are one initiative
+    told in other words."""
+    stage = rng.choice(STAGES)
+    amounts = {
+        "amount": euros(rng.randrange(15, 85, 5) * 1000),
+        "small": euros(rng.randrange(3, 13) * 1000),
+        "goal": euros(rng.randrange(5, 26) * 1000),
+    }
+    title = ptype["titles"][variant % len(ptype["titles"])].format(de=de_lieu(commune))
+    sentences = [ptype["intros"][variant % len(ptype["intros"])].format(a=a_lieu(commune))]
+    if rng.random() < 0.85:
+        sentences.append(rng.choice(STAGE_SENTENCES[stage]))
+    sentences.append(rng.choice(OFFERING_NEED_SENTENCES[choose_offering(rng, stage, True)]).format(**amounts))
+    return f"{title}. " + " ".join(sentences)
+
+
+def similar_pairs(seed: int = 42, n: int = 200) -> list[dict]:
+    """Labelled pairs of project texts for calibrating similar initiatives (``maillage similar
+    --calibrate``): half **near-duplicates** (one type, one commune, the other title and intro, other
+    stage and money sentences: the same initiative in other words), half **distinct projects of the
+    same theme** (two types that share a cause, e.g. a shared garden and a compost, in one commune).
+    Drawn with a random generator of its own: the demo document does not change."""
+    rng = random.Random(f"{seed}:similar")
+    by_cause: dict[str, list[dict]] = {}
+    for t in PROJECT_TYPES:
+        for c in t["causes"]:
+            by_cause.setdefault(c, []).append(t)
+    themes = [ts for ts in by_cause.values() if len(ts) > 1]
+    pairs = []
+    for i in range(n):
+        commune = weighted(rng, PROJECT_COMMUNE_WEIGHTS)
+        if i % 2 == 0:
+            t = rng.choice(PROJECT_TYPES)
+            first = rng.randrange(2)
+            a, b = project_text(rng, t, first, commune), project_text(rng, t, 1 - first, commune)
+            pairs.append({"a": a, "b": b, "duplicate": True, "types": [t["key"], t["key"]]})
+        else:
+            t1, t2 = rng.sample(rng.choice(themes), 2)
+            a, b = project_text(rng, t1, rng.randrange(2), commune), project_text(rng, t2, rng.randrange(2), commune)
+            pairs.append({"a": a, "b": b, "duplicate": False, "types": [t1["key"], t2["key"]]})
+    return localised(pairs)
+
+
 def write_json(path: Path, obj: dict) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("w", encoding="utf-8") as f:
@@ -648,6 +693,12 @@ def main(argv: list[str] | None = None) -> int:
     out_help = "document du territoire (défaut : data/demo/sceaux-valley.json)"
     parser.add_argument("--out", type=Path, default=DEMO / "sceaux-valley.json", help=out_help)
     parser.add_argument("--truth", type=Path, default=DEMO / "truth.json", help="vérité terrain (défaut : data/demo/truth.json)")
+    parser.add_argument(
+        "--similar-pairs",
+        type=Path,
+        default=None,
+        help="écrire aussi des paires étiquetées (quasi-doublons / projets distincts du même thème) dans ce fichier",
+    )
     args = parser.parse_args(argv)
 
     start = time.perf_counter()
@@ -661,6 +712,8 @@ def main(argv: list[str] | None = None) -> int:
     elapsed = time.perf_counter() - start
     write_json(args.out, document)
     write_json(args.truth, truth_for_disk(truth))
+    if args.similar_pairs is not None:
+        write_json(args.similar_pairs, {"seed": args.seed, "pairs": similar_pairs(args.seed)})
     print(summary(document, truth, elapsed), file=sys.stderr)
     print(
         f"écrit : {args.out} ({args.out.stat().st_size // 1024} Kio), {args.truth} "

@@ -50,6 +50,7 @@ app.add_typer(feed_app, name="feed")
 from matching import cli_initiatives  # noqa: E402  (its commands use this module's settings)
 
 app.add_typer(cli_initiatives.policy_app, name="policy")
+app.command("similar")(cli_initiatives.similar_cmd)
 
 cli_french.install()  # typer's own texts (usage line, --help, panels, types) in French
 
@@ -189,8 +190,11 @@ def _ingest(file: Path, *, kind: str | None, territory: str | None, format_: str
     except MaillageError as exc:
         rec.close()
         raise _fail(f"{file.name} : {exc} (rien n'a été écrit)") from None
+    lookalikes = cli_initiatives.ingest_duplicates(rec, batch)
     saved = rec.close()
     out.print(f"{file.name} importé : " + ", ".join(f"{v} {k}" for k, v in counts.items() if v))
+    for line in lookalikes:
+        out.print(line, highlight=False)
     _warn_unsaved(saved)
 
 

@@ -106,3 +106,65 @@ def policy_eval(
     if not isinstance(labels, dict) or not labels:
         raise _cli()._fail(f"{truth} : pas de clé « project_axes » (régénérez la vérité avec data/generate_demo.py)")
     print(json.dumps(_run(lambda rec: policy.evaluate(rec, territory, labels)), ensure_ascii=False))
+
+
+SHOWN_AFTER_INGEST = 5
+
+
+def ingest_duplicates(rec: Any, batch: Any) -> list[str]:
+    """What an ingest prints after writing: the likely duplicates among the projects it wrote and
+    those already there (the first few, and how to see them all)."""
+    from matching import similar
+
+    lines = []
+    by_territory: dict[str, set[str]] = {}
+    for tid, project in batch.projects:
+        by_territory.setdefault(tid, set()).add(project.id)
+    for tid, ids in by_territory.items():
+        try:
+            pairs = similar.duplicates(rec, tid, among=ids)
+        except MaillageError:  # too many projects to compare every pair here
+            continue
+        if not pairs:
+            continue
+        lines.append(f"{len(pairs)} paire(s) de projets probablement en double dans {tid} (maillage similar --report -t {tid}) :")
+        lines += [f"  {p.a.title} ({p.a.id}) ~ {p.b.title} ({p.b.id}) : {p.similarity:.2f}" for p in pairs[:SHOWN_AFTER_INGEST]]
+    return lines
+
+
+def similar_cmd(
+    project: Annotated[str | None, typer.Option(help="Projet existant dont on cherche les semblables.")] = None,
+    text: Annotated[str | None, typer.Option(help="Texte d'une idée ou d'un projet pas encore créé.")] = None,
+    report: Annotated[bool, typer.Option("--report", help="Rapport des doublons probables du territoire.")] = False,
+    calibrate: Annotated[
+        Path | None, typer.Option(help="Mesurer le seuil sur des paires étiquetées (data/generate_demo.py --similar-pairs).")
+    ] = None,
+    territory: TerritoryOpt = DEFAULT_TERRITORY,
+    across: Annotated[bool, typer.Option("--across", help="Chercher aussi dans les autres territoires.")] = False,
+    k: Annotated[int, typer.Option("--k", "-k", min=1, max=50, help="Nombre de résultats.")] = 5,
+) -> None:
+    """Initiatives semblables : projets qui ressemblent à un projet ou à une idée, doublons probables, calibrage (JSON)."""
+    from matching import similar
+
+    chosen = [name for name, v in (("--project", project), ("--text", text), ("--report", report), ("--calibrate", calibrate)) if v]
+    if len(chosen) != 1:
+        raise _cli()._fail("indiquez exactement une des options --project, --text, --report ou --calibrate")
+    if calibrate is not None:
+        data = _read_json(calibrate, "paires étiquetées")
+        print(json.dumps(_run(lambda rec: similar.calibrate(rec, data.get("pairs", []) if isinstance(data, dict) else data))))
+        return
+
+    def work(rec: Any) -> Any:
+        scope = similar.territories(rec) if across else [territory]
+        if across:
+            scope = [territory, *(t for t in scope if t != territory)]
+        if report:
+            return [
+                {"a": similar.as_dict(d.a), "b": similar.as_dict(d.b), "similarity": d.similarity, "reason": d.reason}
+                for d in similar.duplicates(rec, territory)
+            ]
+        if project:
+            return [similar.as_dict(s) for s in similar.similar_to_project(rec, territory, project, territory_ids=scope, k=k)]
+        return [similar.as_dict(s) for s in similar.similar_to_text(rec, scope, text or "", k=k)]
+
+    print(json.dumps(_run(work), ensure_ascii=False))
