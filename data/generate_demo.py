@@ -69,6 +69,7 @@ MEMBER_COMMUNE_WEIGHTS = _territory["member_commune_weights"]  # where members l
 PROJECT_COMMUNE_WEIGHTS = _territory["project_commune_weights"]
 SCEAUX_QUARTIERS = _territory["sceaux_quartiers"]  # used in some project names: {"de": ..., "a": ...}
 CAUSES = _territory["causes"]  # national engagement domains (JeVeuxAider.gouv.fr)
+_preferences = load_vocabulary("preferences.json")  # truth only: what members would accept
 _policy = load_vocabulary("policy.json")
 AXES: list[dict] = _policy["axes"]  # the territory's policy axes (Territory.axes)
 TYPE_AXES: dict[str, list[str]] = _policy["type_axes"]  # truth only: the axes a project type serves
@@ -583,6 +584,7 @@ def generate(members: int = 320, projects: int = 64, seed: int = 42) -> tuple[di
         "project_stage": project_stage,
         "project_offerings": project_offerings,
         "short_families": short,
+        "member_preferences": hidden_preferences(seed, member_family),
         "project_type": project_type,
         "project_axes": {pid: list(TYPE_AXES.get(t, [])) for pid, t in project_type.items()} if AXES else {},
     }
@@ -632,6 +634,21 @@ def similar_pairs(seed: int = 42, n: int = 200) -> list[dict]:
             a, b = project_text(rng, t1, rng.randrange(2), commune), project_text(rng, t2, rng.randrange(2), commune)
             pairs.append({"a": a, "b": b, "duplicate": False, "types": [t1["key"], t2["key"]]})
     return localised(pairs)
+
+
+def hidden_preferences(seed: int, member_family: dict[str, list[str]]) -> dict[str, dict]:
+    """What each member would really accept (truth only, for ``maillage simulate``): the kinds of
+    task of their skill families (sometimes one more), and a distance. Drawn with a random
+    generator of its own: the demo document does not change."""
+    rng = random.Random(f"{seed}:preferences")
+    kinds = sorted({k for ks in _preferences["family_kinds"].values() for k in ks})
+    out = {}
+    for mid, families in member_family.items():
+        wanted = {k for f in families for k in _preferences["family_kinds"].get(f, [])}
+        if rng.random() < _preferences["other_kind_p"]:
+            wanted.add(rng.choice(kinds))
+        out[mid] = {"task_kinds": sorted(wanted), "max_km": float(weighted(rng, _preferences["max_km"]))}
+    return out
 
 
 def write_json(path: Path, obj: dict) -> None:
