@@ -51,6 +51,7 @@ from matching import cli_initiatives  # noqa: E402  (its commands use this modul
 
 app.add_typer(cli_initiatives.policy_app, name="policy")
 app.command("similar")(cli_initiatives.similar_cmd)
+app.command("simulate")(cli_initiatives.simulate_cmd)
 
 cli_french.install()  # typer's own texts (usage line, --help, panels, types) in French
 

@@ -168,3 +168,21 @@ def similar_cmd(
         return [similar.as_dict(s) for s in similar.similar_to_text(rec, scope, text or "", k=k)]
 
     print(json.dumps(_run(work), ensure_ascii=False))
+
+
+def simulate_cmd(
+    days: Annotated[int, typer.Option(help="Jours simulés.", min=1, max=366)] = 30,
+    per_day: Annotated[int, typer.Option(help="Membres contactés par appel et par jour.", min=1, max=10)] = 1,
+    stated: Annotated[float, typer.Option(help="Part des membres qui ont dit leurs préférences.", min=0.0, max=1.0)] = 0.6,
+    wants: Annotated[float, typer.Option(help="Poids de la composante wants dans la variante réciproque.", min=0.01, max=10.0)] = 0.3,
+    seed: Annotated[int, typer.Option(help="Graine des réponses simulées.")] = 0,
+) -> None:
+    """Un mois simulé sur la démonstration, à sens unique puis réciproque : taux d'acceptation, délai pour pourvoir un appel (JSON)."""
+    from matching.simulate import simulate
+
+    cli = _cli()
+    try:
+        result = simulate(cli.settings(), days=days, per_day=per_day, stated=stated, seed=seed, wants=wants)
+    except MaillageError as exc:
+        raise cli._fail(str(exc)) from None
+    print(json.dumps(result, ensure_ascii=False))

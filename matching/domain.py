@@ -269,7 +269,8 @@ class Territory(_Model):
 class Preferences(_Model):
     """What a member would like, set on their page: kinds of task (``data/task_kinds.json``), how
     far they would go, and whether they want the weekly e-mail of the calls that fit them (opt-in).
-    Kept in the member's document; the ranking does not read them."""
+    Kept in the member's document; the ranking reads them through the ``wants`` component when its
+    weight is above 0 (``matching.reciprocal``)."""
 
     task_kinds: list[Tag] = Field(default_factory=list, max_length=20, description="Types de missions souhaités")
     max_km: float | None = Field(default=None, ge=0, le=500, description="Distance maximale (km)")

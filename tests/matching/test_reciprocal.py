@@ -73,3 +73,23 @@ def test_questions_with_the_member_side(rec) -> None:
     w.reciprocal.combine = "harmonic"
     rec.weights = w
     assert rec.member_for_need("mini", "p1-n1", k=3)
+
+
+def test_simulated_month_compares_both_in_one_run(tmp_path, use_encoder) -> None:
+    from matching.settings import Settings
+    from matching.simulate import simulate
+
+    result = simulate(Settings(data_dir=tmp_path), days=2, encoder=use_encoder)
+    for name in ("one_sided", "reciprocal"):
+        r = result[name]
+        assert r["contacted"] > 0 and 0 <= r["acceptance_rate"] <= 1 and r["needs_filled"] <= result["needs"]
+    assert result["members_stated"] > 0 and "acceptance_change" in result
+
+
+def test_simulate_command_rejects_bad_input(tmp_path) -> None:
+    from typer.testing import CliRunner
+
+    from matching.cli import app
+
+    result = CliRunner().invoke(app, ["simulate", "--days", "0"], env={"MAILLAGE_DATA_DIR": str(tmp_path)})
+    assert result.exit_code == 2
