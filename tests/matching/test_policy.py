@@ -45,7 +45,7 @@ def test_phrases_of_an_axis_are_its_title_and_the_pieces_of_its_description() ->
 
 def test_each_project_gets_an_explained_alignment_with_each_axis(with_axes) -> None:
     garden = policy.project_alignment(with_axes, "mini", "p2")
-    assert [a.axis_id for a in garden][0] == "ecologie"
+    assert garden[0].axis_id == "ecologie"
     assert all(0 <= a.value <= 1 for a in garden)
     best = garden[0]
     assert best.serves and best.reason.startswith("axe « Transition écologique » : « ")
