@@ -15,7 +15,7 @@ from contextlib import asynccontextmanager
 import anyio.to_thread
 from fastapi import FastAPI
 
-from api import errors, limits, lists, metrics, routes, web, web_edit
+from api import errors, initiatives, limits, lists, metrics, routes, web, web_edit
 from matching.recommender import Recommender
 from matching.settings import Settings
 
@@ -48,6 +48,8 @@ TAGS = [
     {"name": "listes", "description": "Lister projets, appels à compétences, partenaires et membres, avec filtres et pages"},
     {"name": "territoires", "description": "Territoires (chacun isolé des autres)"},
     {"name": "retours", "description": "Ce qui arrive après une suggestion : contact, réponses, acceptation de chaque côté…"},
+    {"name": "politique publique", "description": "Alignement des projets avec les axes de politique publique du territoire"},
+    {"name": "initiatives semblables", "description": "Projets qui se ressemblent : se regrouper plutôt que se doubler"},
     {"name": "service", "description": "État du service"},
 ]
 
@@ -94,6 +96,7 @@ def create_app(settings: Settings | None = None, recommender: Recommender | None
     app.include_router(routes.public)
     app.include_router(routes.router)
     app.include_router(lists.router)
+    app.include_router(initiatives.router)
     web_edit.install(app)  # the edit forms first: /ui/projects/new is a form, not a project
     web.install(app)  # the French web pages under /ui, and / -> /ui/
     return app

@@ -22,7 +22,7 @@ from api.schemas import (
     Routing,
     SearchRequest,
 )
-from matching import access, engagement, links, rome
+from matching import access, engagement, links, rome, similar
 from matching.access import Principal, Role
 from matching.domain import Member, Partner, Project, QuestionName, RecordedEvent, Side, Territory
 from matching.errors import InvalidRequest
@@ -153,19 +153,32 @@ def delete_member(
 
 
 # -- projects -------------------------------------------------------------------------------------
+SIMILAR_HEADER = "X-Similar-Projects"
+
+
 @router.put(
     "/territories/{territory_id}/projects/{project_id}",
     tags=["projets"],
     summary="Créer ou mettre à jour un projet et ses appels à compétences",
+    description=(
+        f"L'en-tête `{SIMILAR_HEADER}` de la réponse liste les projets existants du territoire qui ressemblent "
+        "à celui-ci (leurs identifiants ; le détail et les raisons : `GET …/projects/{project_id}/similar`)."
+    ),
     response_model=Project,
     responses=ERR,
 )
 def put_project(
-    territory_id: TerritoryId, project_id: EntityId, body: Project, rec: Rec, who: Annotated[Principal, allow(A, G, H)]
+    territory_id: TerritoryId,
+    project_id: EntityId,
+    body: Project,
+    rec: Rec,
+    who: Annotated[Principal, allow(A, G, H)],
+    response: Response,
 ) -> Project:
     _same_id(project_id, body.id)
     access.check_project_write(who, rec, territory_id, project_id, body.holder)
     rec.upsert_projects(territory_id, [body])
+    response.headers[SIMILAR_HEADER] = ",".join(s.id for s in similar.similar_to_project(rec, territory_id, project_id))
     return body
 
 

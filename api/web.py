@@ -40,7 +40,7 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
 from api.deps import KEY_COOKIE
-from matching import access, links, listing, overview
+from matching import access, links, listing, overview, policy, similar
 from matching.access import SEARCH_TARGETS, Forbidden, Principal, Role, Unauthenticated
 from matching.domain import (
     EVENT_LABELS,
@@ -283,6 +283,7 @@ def _nav(who: Principal | None) -> list[tuple[str, str]]:
     if who.role in (A, G, N):
         items.append(("/ui/members", "Membres"))
         items.append(("/ui/overview", "Vue du territoire"))
+        items.append(("/ui/similar", "Doublons probables"))
     return items
 
 
@@ -425,8 +426,11 @@ def project_page(request: Request, project_id: EntityId, rec: Rec, who: Viewer) 
     t = who.territory_id
     project, full = access.read_project(who, rec, t, project_id)
     can_edit = access.may_edit_project(who, project)
+    lookalikes = similar.similar_to_project(rec, t, project_id)
     if not full:  # the public view: what the project is and what it looks for, no suggestion
-        return render(request, "project.html", who, project=project, full=False, needs=[], routing=None, cards=set())
+        return render(
+            request, "project.html", who, project=project, full=False, needs=[], routing=None, cards=set(), similar=lookalikes
+        )
     needs = []
     for need in project.needs:
         if need.status != "open":
@@ -484,6 +488,7 @@ def project_page(request: Request, project_id: EntityId, rec: Rec, who: Viewer) 
         off_tracked=off_tracked,
         can_edit=can_edit,
         can_act_offerings=access.may_report(who, rec, t, "offering_for_project", project_id),
+        similar=lookalikes,
     )
 
 
@@ -522,7 +527,25 @@ def partner_page(request: Request, partner_id: EntityId, rec: Rec, who: Viewer) 
 @router.get("/overview")
 def overview_page(request: Request, rec: Rec, who: Viewer) -> HTMLResponse:
     access.check_role(who, (A, G, N), "la vue du territoire est réservée aux agents et analystes")
-    return render(request, "overview.html", who, ov=overview.territory_overview(rec, who.territory_id))
+    axes = policy.policy_overview(rec, who.territory_id)
+    return render(request, "overview.html", who, ov=overview.territory_overview(rec, who.territory_id), axes=axes)
+
+
+@router.get("/similar")
+def similar_page(request: Request, rec: Rec, who: Viewer) -> HTMLResponse:
+    """The agent's report of likely duplicates: pairs of projects of the territory, most alike first."""
+    access.check_role(who, access.DUPLICATES_REPORT, "le rapport des doublons est réservé aux agents et analystes")
+    pairs = similar.duplicates(rec, who.territory_id)
+    return render(request, "similar.html", who, pairs=pairs, threshold=similar.duplicate_min())
+
+
+@router.get("/overview/axes.csv")
+def overview_axes_csv(rec: Rec, who: Viewer) -> Response:
+    """The alignment of each project with each policy axis, as the API's ``policy.csv``."""
+    access.check_role(who, (A, G, N), "la vue du territoire est réservée aux agents et analystes")
+    text = policy.to_csv(policy.rows(rec, who.territory_id))
+    headers = {"Content-Disposition": f'attachment; filename="{who.territory_id}-axes.csv"'}
+    return Response(text, media_type="text/csv; charset=utf-8", headers=headers)
 
 
 def _search_context(who: Principal, rec: Recommender, text: str, target: Target | None, stage_value: str) -> dict[str, Any]:

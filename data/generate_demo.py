@@ -69,6 +69,10 @@ MEMBER_COMMUNE_WEIGHTS = _territory["member_commune_weights"]  # where members l
 PROJECT_COMMUNE_WEIGHTS = _territory["project_commune_weights"]
 SCEAUX_QUARTIERS = _territory["sceaux_quartiers"]  # used in some project names: {"de": ..., "a": ...}
 CAUSES = _territory["causes"]  # national engagement domains (JeVeuxAider.gouv.fr)
+_preferences = load_vocabulary("preferences.json")  # truth only: what members would accept
+_policy = load_vocabulary("policy.json")
+AXES: list[dict] = _policy["axes"]  # the territory's policy axes (Territory.axes)
+TYPE_AXES: dict[str, list[str]] = _policy["type_axes"]  # truth only: the axes a project type serves
 
 PARTNERS = load_vocabulary("partners.json")  # fixed, hand-written, copied as is into the document
 
@@ -141,7 +145,7 @@ def towns() -> list[str]:
 def use_town(town: str | None) -> None:
     """Draw the next documents for this town (None: Sceaux Valley, the default vocabulary)."""
     global TOWN, TERRITORY, TERRITORY_COMMUNES, MEMBER_COMMUNE_WEIGHTS, PROJECT_COMMUNE_WEIGHTS, SCEAUX_QUARTIERS
-    global TOWN_REPLACE
+    global TOWN_REPLACE, AXES
     vocabulary = _territory
     TOWN, TOWN_REPLACE = None, {}
     if town is not None:
@@ -155,6 +159,7 @@ def use_town(town: str | None) -> None:
     MEMBER_COMMUNE_WEIGHTS = vocabulary["member_commune_weights"]
     PROJECT_COMMUNE_WEIGHTS = vocabulary["project_commune_weights"]
     SCEAUX_QUARTIERS = vocabulary["quartiers"] if town is not None else vocabulary["sceaux_quartiers"]
+    AXES = vocabulary.get("axes", []) if town is not None else _policy["axes"]
 
 
 def localised(obj):
@@ -407,8 +412,8 @@ def project_place(rng: random.Random) -> tuple[str, str, str]:
 
 def make_project(
     rng: random.Random, index: int, width: int, stage: str, member_ids: list[str], seen_titles: set[str]
-) -> tuple[dict, dict, dict]:
-    """One project, its hidden needs' families and its hidden offerings."""
+) -> tuple[dict, dict, dict, str]:
+    """One project, its hidden needs' families, its hidden offerings and its type."""
     pid = f"p{index:0{width}d}"
     for _ in range(12):  # avoid duplicate titles while there is room
         ptype = rng.choice(PROJECT_TYPES)
@@ -457,7 +462,8 @@ def make_project(
         "legal_structure": legal,
         "needs": needs,
     }
-    return project, {n["id"]: f for n, f in zip(needs, fams, strict=True)}, {"current": current, "next": nxt}
+    families = {n["id"]: f for n, f in zip(needs, fams, strict=True)}
+    return project, families, {"current": current, "next": nxt}, ptype["key"]
 
 
 # -- Assembly, validation, output --------------------------------------------------------
@@ -538,9 +544,10 @@ def generate(members: int = 320, projects: int = 64, seed: int = 42) -> tuple[di
     width_p = max(4, len(str(projects)))
     member_ids = [m["id"] for m in member_list]
     seen_titles: set[str] = set()
-    project_list, need_family, project_stage, project_offerings = [], {}, {}, {}
+    project_list, need_family, project_stage, project_offerings, project_type = [], {}, {}, {}, {}
     for i, stage in enumerate(plan, start=1):
-        p, nf, offers = make_project(rng_projects, i, width_p, stage, member_ids, seen_titles)
+        p, nf, offers, ptype = make_project(rng_projects, i, width_p, stage, member_ids, seen_titles)
+        project_type[p["id"]] = ptype
         project_list.append(p)
         need_family.update(nf)
         project_stage[p["id"]] = stage
@@ -556,7 +563,7 @@ def generate(members: int = 320, projects: int = 64, seed: int = 42) -> tuple[di
                 family_members[fam].append(m["id"])
 
     document = {
-        "territory": dict(TERRITORY, communes=list(TERRITORY_COMMUNES)),
+        "territory": dict(TERRITORY, communes=list(TERRITORY_COMMUNES), **({"axes": copy.deepcopy(AXES)} if AXES else {})),
         "partners": copy.deepcopy(PARTNERS),
         "members": member_list,
         "projects": project_list,
@@ -577,8 +584,71 @@ def generate(members: int = 320, projects: int = 64, seed: int = 42) -> tuple[di
         "project_stage": project_stage,
         "project_offerings": project_offerings,
         "short_families": short,
+        "member_preferences": hidden_preferences(seed, member_family),
+        "project_type": project_type,
+        "project_axes": {pid: list(TYPE_AXES.get(t, [])) for pid, t in project_type.items()} if AXES else {},
     }
     return document, truth
+
+
+def project_text(rng: random.Random, ptype: dict, variant: int, commune: str) -> str:
+    """A project's text as a holder writes it (title. intro, stage, what it needs), with the
+    type's ``variant``-th title and intro: two variants of one type in one place are one initiative
+    told in other words."""
+    stage = rng.choice(STAGES)
+    amounts = {
+        "amount": euros(rng.randrange(15, 85, 5) * 1000),
+        "small": euros(rng.randrange(3, 13) * 1000),
+        "goal": euros(rng.randrange(5, 26) * 1000),
+    }
+    title = ptype["titles"][variant % len(ptype["titles"])].format(de=de_lieu(commune))
+    sentences = [ptype["intros"][variant % len(ptype["intros"])].format(a=a_lieu(commune))]
+    if rng.random() < 0.85:
+        sentences.append(rng.choice(STAGE_SENTENCES[stage]))
+    sentences.append(rng.choice(OFFERING_NEED_SENTENCES[choose_offering(rng, stage, True)]).format(**amounts))
+    return f"{title}. " + " ".join(sentences)
+
+
+def similar_pairs(seed: int = 42, n: int = 200) -> list[dict]:
+    """Labelled pairs of project texts for calibrating similar initiatives (``maillage similar
+    --calibrate``): half **near-duplicates** (one type, one commune, the other title and intro, other
+    stage and money sentences: the same initiative in other words), half **distinct projects of the
+    same theme** (two types that share a cause, e.g. a shared garden and a compost, in one commune).
+    Drawn with a random generator of its own: the demo document does not change."""
+    rng = random.Random(f"{seed}:similar")
+    by_cause: dict[str, list[dict]] = {}
+    for t in PROJECT_TYPES:
+        for c in t["causes"]:
+            by_cause.setdefault(c, []).append(t)
+    themes = [ts for ts in by_cause.values() if len(ts) > 1]
+    pairs = []
+    for i in range(n):
+        commune = weighted(rng, PROJECT_COMMUNE_WEIGHTS)
+        if i % 2 == 0:
+            t = rng.choice(PROJECT_TYPES)
+            first = rng.randrange(2)
+            a, b = project_text(rng, t, first, commune), project_text(rng, t, 1 - first, commune)
+            pairs.append({"a": a, "b": b, "duplicate": True, "types": [t["key"], t["key"]]})
+        else:
+            t1, t2 = rng.sample(rng.choice(themes), 2)
+            a, b = project_text(rng, t1, rng.randrange(2), commune), project_text(rng, t2, rng.randrange(2), commune)
+            pairs.append({"a": a, "b": b, "duplicate": False, "types": [t1["key"], t2["key"]]})
+    return localised(pairs)
+
+
+def hidden_preferences(seed: int, member_family: dict[str, list[str]]) -> dict[str, dict]:
+    """What each member would really accept (truth only, for ``maillage simulate``): the kinds of
+    task of their skill families (sometimes one more), and a distance. Drawn with a random
+    generator of its own: the demo document does not change."""
+    rng = random.Random(f"{seed}:preferences")
+    kinds = sorted({k for ks in _preferences["family_kinds"].values() for k in ks})
+    out = {}
+    for mid, families in member_family.items():
+        wanted = {k for f in families for k in _preferences["family_kinds"].get(f, [])}
+        if rng.random() < _preferences["other_kind_p"]:
+            wanted.add(rng.choice(kinds))
+        out[mid] = {"task_kinds": sorted(wanted), "max_km": float(weighted(rng, _preferences["max_km"]))}
+    return out
 
 
 def write_json(path: Path, obj: dict) -> None:
@@ -640,6 +710,12 @@ def main(argv: list[str] | None = None) -> int:
     out_help = "document du territoire (défaut : data/demo/sceaux-valley.json)"
     parser.add_argument("--out", type=Path, default=DEMO / "sceaux-valley.json", help=out_help)
     parser.add_argument("--truth", type=Path, default=DEMO / "truth.json", help="vérité terrain (défaut : data/demo/truth.json)")
+    parser.add_argument(
+        "--similar-pairs",
+        type=Path,
+        default=None,
+        help="écrire aussi des paires étiquetées (quasi-doublons / projets distincts du même thème) dans ce fichier",
+    )
     args = parser.parse_args(argv)
 
     start = time.perf_counter()
@@ -653,6 +729,8 @@ def main(argv: list[str] | None = None) -> int:
     elapsed = time.perf_counter() - start
     write_json(args.out, document)
     write_json(args.truth, truth_for_disk(truth))
+    if args.similar_pairs is not None:
+        write_json(args.similar_pairs, {"seed": args.seed, "pairs": similar_pairs(args.seed)})
     print(summary(document, truth, elapsed), file=sys.stderr)
     print(
         f"écrit : {args.out} ({args.out.stat().st_size // 1024} Kio), {args.truth} "

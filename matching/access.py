@@ -51,7 +51,7 @@ import datetime as dt
 import hashlib
 import re
 import secrets
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING
@@ -94,6 +94,11 @@ SUBJECT_HINTS = {
 }
 STAFF = (Role.ADMIN, Role.AGENT)
 ALL_ROLES = tuple(Role)
+# who may see similar initiatives of other territories (their public fields only: id, title,
+# stage, territory), so that towns learn from each other; everyone else sees their own territory
+LOOK_ACROSS = (Role.ADMIN, Role.AGENT)
+# who reads the report of likely duplicates of a territory
+DUPLICATES_REPORT = (Role.ADMIN, Role.AGENT, Role.ANALYST)
 
 
 class Unauthenticated(MaillageError):
@@ -500,3 +505,12 @@ def served(p: Principal, rec: Recommender, territory_id: str, question: str, sub
     suggestion, one statement), so that its ``contacted`` can follow. Staff and analysts: nothing."""
     if p.role in SERVED_ROLES and matches:
         rec.record_shown(territory_id, question, subject_id, matches)
+
+
+def similar_scope(p: Principal, territory_id: str, across: bool, every: Callable[[], list[str]]) -> list[str]:
+    """The territories whose projects a key's search for similar initiatives covers: its own, or
+    every territory (``across``) for the roles of ``LOOK_ACROSS`` (403 for the others)."""
+    if not across:
+        return [territory_id]
+    check_role(p, LOOK_ACROSS, "seuls les agents et administrateurs voient les initiatives des autres territoires")
+    return [territory_id, *(t for t in every() if t != territory_id)]

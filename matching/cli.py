@@ -47,6 +47,11 @@ territory_app = cli_french.Typer(help="Territoires : en créer un pour une nouve
 app.add_typer(territory_app, name="territory")
 feed_app = cli_french.Typer(help="Flux de missions d'API Engagement (export).", no_args_is_help=True)
 app.add_typer(feed_app, name="feed")
+from matching import cli_initiatives  # noqa: E402  (its commands use this module's settings)
+
+app.add_typer(cli_initiatives.policy_app, name="policy")
+app.command("similar")(cli_initiatives.similar_cmd)
+app.command("simulate")(cli_initiatives.simulate_cmd)
 
 cli_french.install()  # typer's own texts (usage line, --help, panels, types) in French
 
@@ -186,8 +191,11 @@ def _ingest(file: Path, *, kind: str | None, territory: str | None, format_: str
     except MaillageError as exc:
         rec.close()
         raise _fail(f"{file.name} : {exc} (rien n'a été écrit)") from None
+    lookalikes = cli_initiatives.ingest_duplicates(rec, batch)
     saved = rec.close()
     out.print(f"{file.name} importé : " + ", ".join(f"{v} {k}" for k, v in counts.items() if v))
+    for line in lookalikes:
+        out.print(line, highlight=False)
     _warn_unsaved(saved)
 
 

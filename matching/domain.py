@@ -238,18 +238,39 @@ class _Model(BaseModel):
 InputModel = _Model
 
 
+class PolicyAxis(_Model):
+    """An axis of the territory's public policy (e.g. « Transition écologique »): projects are
+    aligned with it by meaning (``matching.policy``)."""
+
+    id: ExtId
+    title: ShortText
+    description: LongText = Field(default="", description="Ce que l'axe recouvre, en quelques phrases")
+
+    def text(self) -> str:
+        return ". ".join(p for p in (self.title, self.description) if p)
+
+
 class Territory(_Model):
     """A town and its ecosystem; territories never see each other's data."""
 
     id: ExtId
     name: ShortText
     communes: list[ShortText] = Field(default_factory=list, max_length=500)
+    axes: list[PolicyAxis] = Field(default_factory=list, max_length=30, description="Axes de la politique publique du territoire")
+
+    @model_validator(mode="after")
+    def _unique_axes(self) -> Territory:
+        ids = [a.id for a in self.axes]
+        if len(ids) != len(set(ids)):
+            raise ValueError("axes : identifiants en double")
+        return self
 
 
 class Preferences(_Model):
     """What a member would like, set on their page: kinds of task (``data/task_kinds.json``), how
     far they would go, and whether they want the weekly e-mail of the calls that fit them (opt-in).
-    Kept in the member's document; the ranking does not read them."""
+    Kept in the member's document; the ranking reads them through the ``wants`` component when its
+    weight is above 0 (``matching.reciprocal``)."""
 
     task_kinds: list[Tag] = Field(default_factory=list, max_length=20, description="Types de missions souhaités")
     max_km: float | None = Field(default=None, ge=0, le=500, description="Distance maximale (km)")

@@ -80,6 +80,15 @@ def weighted_mean(
     return round6(np.where(total > 0, value, 0.0)).tolist()
 
 
+def harmonic(one_sided: np.ndarray, wants: np.ndarray, present: np.ndarray) -> list[float]:
+    """Both directions at once: ``2 s w / (s + w)`` of the one-sided score ``s`` and the member's
+    side ``w`` (``matching.reciprocal``) where the member stated something (``present``), else
+    ``s``; in [0, 1], rounded like ``weighted_mean``."""
+    s, w = np.asarray(one_sided, dtype=np.float64), np.asarray(wants, dtype=np.float64)
+    both = np.divide(2 * s * w, s + w, out=np.zeros(len(s)), where=(s + w) > 0)
+    return round6(np.clip(np.where(present, both, s), 0.0, 1.0)).tolist()
+
+
 def reference_weighted_mean(components: dict[str, float], weights: dict[str, float]) -> float:
     """Test oracle: ``weighted_mean`` of one candidate, written plainly. Not used by the service."""
     total = sum(weights.get(name, 0.0) for name in components)

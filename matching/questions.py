@@ -28,7 +28,7 @@ from typing import Any, Literal
 import numpy as np
 
 from embeddings.indexset import IndexSet
-from matching import explain, filters, fusion, retrieval, scoring
+from matching import explain, filters, fusion, reciprocal, retrieval, scoring
 from matching import text as textlib
 from matching.clock import Clock
 from matching.columns import ProjectColumns
@@ -195,6 +195,9 @@ def _ask(spec: QuestionSpec, ctx: Context) -> list[Match]:
             continue
         present = spec.components(ctx, subject, probe, pool)
         scores = np.asarray(fusion.weighted_mean(pool.components, weights, present))
+        if "wants" in pool.components and ctx.weights.reciprocal.combine == "harmonic":
+            one_sided = fusion.weighted_mean(pool.components, {**weights, "wants": 0.0}, present)
+            scores = np.asarray(fusion.harmonic(one_sided, pool.components["wants"], present["wants"]))
         scored.append(Scored(probe, pool, present, scores))
     if not scored:
         return []
@@ -269,6 +272,7 @@ class NeedSubject:
     text: str
     project: dict[str, Any]
     contacts: dict[str, int] = field(default_factory=dict)
+    wants: dict[str, Any] = field(default_factory=dict)  # member id -> reciprocal.Wants, when computed
 
     @property
     def commune(self) -> str | None:
@@ -324,7 +328,54 @@ def _member_components(ctx: Context, subject: NeedSubject, probe: Probe, pool: P
             if member_id in cols.pk_of:
                 counts[cols.row[cols.pk_of[member_id]]] = n
         comps["exposure"] = 1.0 - counts[rows] / ctx.weights.exposure.member_cap
-    return {"causes": has_causes}
+    present = {"causes": has_causes}
+    if _reciprocal_on(ctx, "member_for_need"):
+        members = ctx.model.members(ctx.tx, pool.ids.tolist())
+        side = _Answers(ctx)
+        vector = side.need_vector(subject.need.id)
+        values = [
+            reciprocal.wants(
+                m, subject.need, subject.project, scoring.member_distance_km(m, subject.commune), side.history(m.id, vector)
+            )
+            for m in (members[int(pk)] for pk in pool.ids)
+        ]
+        subject.wants = {m.id: w for m, w in zip((members[int(pk)] for pk in pool.ids), values, strict=True)}
+        comps["wants"] = np.array([w.value or 0.0 for w in values])
+        present["wants"] = np.array([w.value is not None for w in values])
+    return present
+
+
+def _reciprocal_on(ctx: Context, question: str) -> bool:
+    """The member's side is computed only when its weight is above 0 (``matching.reciprocal``)."""
+    return ctx.weights.for_question(question).get("wants", 0.0) > 0  # type: ignore[arg-type]
+
+
+class _Answers:
+    """The members' past answers to ``member_for_need`` suggestions, and the open calls' vectors:
+    read once per question (``matching.reciprocal.history_part``)."""
+
+    def __init__(self, ctx: Context) -> None:
+        states = events.suggestions(ctx.tx, territory_pk=ctx.model.territory_pk, question="member_for_need")
+        self.answers = reciprocal.answered(states)
+        open_pks = np.flatnonzero(ctx.model.open_needs(ctx.tx)).tolist()
+        self.pk_of = {need.id: pk for pk, (need, _, _) in ctx.model.needs(ctx.tx, open_pks).items()} if self.answers else {}
+        self.indexes = ctx.indexes
+
+    def vectors(self, need_ids: list[str]) -> np.ndarray:
+        pks = [self.pk_of[n] for n in need_ids if n in self.pk_of]
+        with self.indexes.reading():
+            return self.indexes.dense("need").vectors(pks)
+
+    def need_vector(self, need_id: str) -> np.ndarray | None:
+        if not self.answers or need_id not in self.pk_of:
+            return None
+        return self.vectors([need_id])[0]
+
+    def history(self, member_id: str, vector: np.ndarray | None) -> float | None:
+        if vector is None or member_id not in self.answers:
+            return None
+        yes, no = self.answers[member_id]
+        return reciprocal.history_part(vector, self.vectors(yes), self.vectors(no))
 
 
 def _diversity(ctx: Context) -> float:
@@ -368,6 +419,9 @@ def _member_matches(ctx: Context, subject: NeedSubject, hits: list[Hit]) -> list
         reasons = scoring.member_reasons(member, subject.need, subject.text, subject.commune, breakdown, subject.causes)
         close = explain.semantic_reason(ctx.indexes, subject.text, member.text(), breakdown.get("semantic"))
         reasons[:0] = [close] if close else []
+        side = subject.wants.get(member.id)
+        told = reciprocal.reason(side) if side is not None else None
+        reasons += [told] if told else []
         if subject.contacts.get(member.id):
             reasons.append(f"déjà sollicité·e {subject.contacts[member.id]} fois ces {window} derniers jours")
         out.append(
@@ -410,7 +464,20 @@ def _need_components(ctx: Context, member: Member, probe: Probe, pool: Pool) -> 
     comps["availability"] = cols.availability(rows, member.hours_per_week)
     comps["place"] = cols.place_score(rows, member)
     comps["causes"], has_causes = cols.causes_share(rows, member.causes)
-    return {"causes": has_causes}
+    present = {"causes": has_causes}
+    if _reciprocal_on(ctx, "need_for_member"):
+        needs = ctx.model.needs(ctx.tx, pool.ids.tolist())
+        side = _Answers(ctx)
+        values = []
+        for pk in pool.ids.tolist():
+            need, _, pdata = needs[pk]
+            vector = side.need_vector(need.id)
+            distance = scoring.member_distance_km(member, pdata.get("commune"))
+            values.append(reciprocal.wants(member, need, pdata, distance, side.history(member.id, vector)))
+        comps["wants"] = np.array([w.value or 0.0 for w in values])
+        present["wants"] = np.array([w.value is not None for w in values])
+        probe.about = dict(zip(pool.ids.tolist(), values, strict=True))
+    return present
 
 
 def _need_matches(ctx: Context, member: Member, hits: list[Hit]) -> list[Match]:
@@ -421,6 +488,9 @@ def _need_matches(ctx: Context, member: Member, hits: list[Hit]) -> list[Match]:
         reasons = scoring.need_reasons(member, need, pdata["title"], breakdown)
         close = explain.semantic_reason(ctx.indexes, member.text(), need.full_text(), breakdown.get("semantic"))
         reasons[1:1] = [close] if close else []
+        side = (h.scored.probe.about or {}).get(h.pk)
+        told = reciprocal.reason(side) if side is not None else None
+        reasons += [told] if told else []
         out.append(
             Match(
                 id=need.id,

@@ -19,7 +19,7 @@ import json
 import logging
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -42,6 +42,7 @@ COMPONENT_LABELS = {
     "causes": "causes partagées",
     "exposure": "peu sollicité·e récemment",
     "examples": "proche d'une demande type de l'offre",
+    "wants": "l'appel correspond à ce que souhaite le membre",
 }
 
 # the packaged weights are the defaults of every table left out of a weights file
@@ -74,6 +75,18 @@ class ExposurePolicy(BaseModel):
     diversity: float = Field(default=0.0, ge=0.0, lt=1.0, description="Diversité (MMR) des listes : 0 = aucune")
 
 
+class ReciprocalPolicy(BaseModel):
+    """How the member's side (``wants``, ``matching.reciprocal``) combines with the one-sided score."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    combine: Literal["mean", "harmonic"] = Field(
+        default="mean",
+        description="mean : wants est une composante de la moyenne pondérée ; harmonic : moyenne harmonique du score "
+        "sans wants et de wants (quand le poids de wants est > 0)",
+    )
+
+
 class Weights(BaseModel):
     """Component weights per question (non-negative; normalised at use)."""
 
@@ -86,6 +99,7 @@ class Weights(BaseModel):
     free_text: dict[str, float] = Field(default_factory=lambda: dict(DEFAULT_WEIGHTS["free_text"]))
     retrieval: RetrievalParams = Field(default_factory=RetrievalParams)
     exposure: ExposurePolicy = Field(default_factory=ExposurePolicy)
+    reciprocal: ReciprocalPolicy = Field(default_factory=ReciprocalPolicy)
 
     @field_validator(*WEIGHTS_KEYS)
     @classmethod
