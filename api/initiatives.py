@@ -150,7 +150,9 @@ def similar_to_text(territory_id: TerritoryId, body: SimilarRequest, rec: Rec, w
     response_model=list[DuplicatePairOut],
     responses=ERR,
 )
-def duplicates_report(territory_id: TerritoryId, rec: Rec, who: Annotated[Principal, allow(*access.DUPLICATES_REPORT)]) -> list[dict]:
+def duplicates_report(
+    territory_id: TerritoryId, rec: Rec, who: Annotated[Principal, allow(*access.DUPLICATES_REPORT)]
+) -> list[dict]:
     return [
         {"a": similar.as_dict(d.a), "b": similar.as_dict(d.b), "similarity": d.similarity, "reason": d.reason}
         for d in similar.duplicates(rec, territory_id)

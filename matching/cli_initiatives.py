@@ -146,7 +146,9 @@ def similar_cmd(
     """Initiatives semblables : projets qui ressemblent à un projet ou à une idée, doublons probables, calibrage (JSON)."""
     from matching import similar
 
-    chosen = [name for name, v in (("--project", project), ("--text", text), ("--report", report), ("--calibrate", calibrate)) if v]
+    chosen = [
+        name for name, v in (("--project", project), ("--text", text), ("--report", report), ("--calibrate", calibrate)) if v
+    ]
     if len(chosen) != 1:
         raise _cli()._fail("indiquez exactement une des options --project, --text, --report ou --calibrate")
     if calibrate is not None:
@@ -174,7 +176,9 @@ def simulate_cmd(
     days: Annotated[int, typer.Option(help="Jours simulés.", min=1, max=366)] = 30,
     per_day: Annotated[int, typer.Option(help="Membres contactés par appel et par jour.", min=1, max=10)] = 1,
     stated: Annotated[float, typer.Option(help="Part des membres qui ont dit leurs préférences.", min=0.0, max=1.0)] = 0.6,
-    wants: Annotated[float, typer.Option(help="Poids de la composante wants dans la variante réciproque.", min=0.01, max=10.0)] = 0.3,
+    wants: Annotated[
+        float, typer.Option(help="Poids de la composante wants dans la variante réciproque.", min=0.01, max=10.0)
+    ] = 0.3,
     seed: Annotated[int, typer.Option(help="Graine des réponses simulées.")] = 0,
 ) -> None:
     """Un mois simulé sur la démonstration, à sens unique puis réciproque : taux d'acceptation, délai pour pourvoir un appel (JSON)."""

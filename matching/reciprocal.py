@@ -57,9 +57,7 @@ def _kinds() -> list[dict[str, Any]]:
 @lru_cache(maxsize=1)
 def _patterns() -> dict[str, re.Pattern[str]]:
     return {
-        k["id"]: re.compile(r"\b(" + "|".join(re.escape(fold(w)) for w in k["words"]) + r")")
-        for k in _kinds()
-        if k.get("words")
+        k["id"]: re.compile(r"\b(" + "|".join(re.escape(fold(w)) for w in k["words"]) + r")") for k in _kinds() if k.get("words")
     }
 
 

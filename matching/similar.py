@@ -154,7 +154,12 @@ MAX_REPORT_PROJECTS = 5000  # the report compares every pair: n² / 2 cosines
 
 
 def duplicates(
-    rec: Recommender, territory_id: str, *, threshold: float | None = None, among: set[str] | None = None, limit: int | None = None
+    rec: Recommender,
+    territory_id: str,
+    *,
+    threshold: float | None = None,
+    among: set[str] | None = None,
+    limit: int | None = None,
 ) -> list[DuplicatePair]:
     """Pairs of a territory's projects that are likely the same initiative (from ``duplicate_min``),
     most alike first: the agent's report. ``among``: only pairs with one of these projects (an
@@ -186,7 +191,7 @@ def calibrate(rec: Recommender, pairs: list[dict[str, Any]]) -> dict[str, Any]:
     """Precision and recall of ``duplicate_min`` on labelled pairs (``{"a", "b", "duplicate"}``), and the
     threshold of best F1 (what ``data/similar.json`` should hold)."""
     if not pairs or any(not {"a", "b", "duplicate"} <= set(p) for p in pairs):
-        raise InvalidRequest("paires étiquetées attendues : une liste de {\"a\", \"b\", \"duplicate\"}")
+        raise InvalidRequest('paires étiquetées attendues : une liste de {"a", "b", "duplicate"}')
     a = rec.indexes.passage_vectors([p["a"] for p in pairs])
     b = rec.indexes.passage_vectors([p["b"] for p in pairs])
     sims = fusion.semantic(np.einsum("ij,ij->i", a, b))

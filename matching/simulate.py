@@ -74,12 +74,23 @@ def simulate(
     told = [m for m in members if rng.random() < stated]
     rec.upsert_members(
         T,
-        [m.model_copy(update={"preferences": Preferences(task_kinds=hidden[m.id]["task_kinds"], max_km=hidden[m.id]["max_km"])}) for m in told],
+        [
+            m.model_copy(
+                update={"preferences": Preferences(task_kinds=hidden[m.id]["task_kinds"], max_km=hidden[m.id]["max_km"])}
+            )
+            for m in told
+        ],
     )
     base_weights = rec.weights
     rec.close()
     needs = {n.id: (n, p) for _, p in batch.projects for n in p.needs if n.status == "open"}
-    results: dict[str, Any] = {"days": days, "per_day": per_day, "stated": stated, "members_stated": len(told), "needs": len(needs)}
+    results: dict[str, Any] = {
+        "days": days,
+        "per_day": per_day,
+        "stated": stated,
+        "members_stated": len(told),
+        "needs": len(needs),
+    }
     for name, weights in variants(base_weights, wants).items():
         folder = Path(settings.data_dir) / f"simulation-{name}"
         shutil.rmtree(folder, ignore_errors=True)
@@ -96,7 +107,9 @@ def simulate(
     return results
 
 
-def _fits(member_id: str, need_id: str, need: Any, project: Any, hidden: dict, truth: dict, distance: float | None, remote_ok: bool) -> int:
+def _fits(
+    member_id: str, need_id: str, need: Any, project: Any, hidden: dict, truth: dict, distance: float | None, remote_ok: bool
+) -> int:
     wish = hidden[member_id]
     kind = bool(set(FAMILY_KINDS.get(truth["need_family"].get(need_id, ""), [])) & set(wish["task_kinds"]))
     near = (need.remote and remote_ok) or (distance is not None and distance <= wish["max_km"])
@@ -133,11 +146,21 @@ def _month(sim: Any, needs: dict, truth: dict, *, days: int, per_day: int, seed:
                 events.append(RecordedEvent(id=f"s{day}-{need_id}-{member_id}-c", type="contacted", at=t0, **common))
                 answer = "accepted" if yes else "not_interested"
                 events.append(
-                    RecordedEvent(id=f"s{day}-{need_id}-{member_id}-r", type=answer, side="candidate", at=t0 + dt.timedelta(hours=1), **common)
+                    RecordedEvent(
+                        id=f"s{day}-{need_id}-{member_id}-r",
+                        type=answer,
+                        side="candidate",
+                        at=t0 + dt.timedelta(hours=1),
+                        **common,
+                    )
                 )
                 total_contacts += 1
                 if yes:
-                    events.append(RecordedEvent(id=f"s{day}-{need_id}-{member_id}-a", type="accepted", at=t0 + dt.timedelta(hours=2), **common))
+                    events.append(
+                        RecordedEvent(
+                            id=f"s{day}-{need_id}-{member_id}-a", type="accepted", at=t0 + dt.timedelta(hours=2), **common
+                        )
+                    )
                     total_yes += 1
                     accepted[need_id] += 1
                     load[member_id] = load.get(member_id, 0) + 1
@@ -153,6 +176,8 @@ def _month(sim: Any, needs: dict, truth: dict, *, days: int, per_day: int, seed:
         "needs_filled": len(filled),
         "fill_rate": round(len(filled) / len(needs), 3) if needs else 0.0,
         "mean_days_to_fill": round(sum(filled) / len(filled), 2) if filled else None,
-        "mean_days_unfilled_as_max": round((sum(filled) + (days + 1) * (len(needs) - len(filled))) / len(needs), 2) if needs else None,
+        "mean_days_unfilled_as_max": round((sum(filled) + (days + 1) * (len(needs) - len(filled))) / len(needs), 2)
+        if needs
+        else None,
         "fill_day": dict(sorted(filled_on.items())),
     }

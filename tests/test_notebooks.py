@@ -20,7 +20,14 @@ from jupyter_client.kernelspec import find_kernel_specs
 from nbclient import NotebookClient
 
 NOTEBOOK_DIR = Path(__file__).resolve().parents[1] / "notebooks"
-NOTEBOOKS = ["01_explore.ipynb", "02_tune_weights.ipynb", "03_fairness.ipynb", "04_evaluation.ipynb", "05_policy.ipynb", "06_reciprocal.ipynb"]
+NOTEBOOKS = [
+    "01_explore.ipynb",
+    "02_tune_weights.ipynb",
+    "03_fairness.ipynb",
+    "04_evaluation.ipynb",
+    "05_policy.ipynb",
+    "06_reciprocal.ipynb",
+]
 KERNEL = "python3"
 CELL_TIMEOUT_S = 300
 

@@ -16,8 +16,14 @@ from matching import policy
 from matching.domain import PolicyAxis, RecordedEvent, Territory
 
 AXES = [
-    PolicyAxis(id="ecologie", title="Transition écologique", description="Jardiner et composter en ville, réparer les objets, le vélo."),
-    PolicyAxis(id="solidarites", title="Solidarités", description="Aider les familles modestes, l'aide alimentaire, lutter contre la précarité."),
+    PolicyAxis(
+        id="ecologie", title="Transition écologique", description="Jardiner et composter en ville, réparer les objets, le vélo."
+    ),
+    PolicyAxis(
+        id="solidarites",
+        title="Solidarités",
+        description="Aider les familles modestes, l'aide alimentaire, lutter contre la précarité.",
+    ),
     PolicyAxis(id="spatial", title="Conquête spatiale", description="Lancer des fusées et des satellites en orbite."),
 ]
 

@@ -12,7 +12,11 @@ from matching import fusion, reciprocal
 from matching.domain import Member, Need, Preferences, RecordedEvent
 
 GARDENER = Member(
-    id="g", display_name="G.", skills="jardinage", hours_per_week=2, causes=["Protection de la nature"],
+    id="g",
+    display_name="G.",
+    skills="jardinage",
+    hours_per_week=2,
+    causes=["Protection de la nature"],
     preferences=Preferences(task_kinds=["manuel"], max_km=5),
 )
 GARDEN = Need(id="n", title="Entretenir le potager", text="Arroser et composter.", hours_per_week=4)
@@ -28,7 +32,10 @@ def test_wants_reads_kinds_distance_causes_hours_and_history() -> None:
     project = {"causes": ["Protection de la nature"], "commune": "Sceaux"}
     near = reciprocal.wants(GARDENER, GARDEN, project, 1.0)
     assert near.value == pytest.approx((1 + 1 + 1 + 0.5) / 4)
-    assert reciprocal.reason(near) == "souhaite : travaux manuels, bricolage, jardinage, près de chez soi, cause Protection de la nature"
+    assert (
+        reciprocal.reason(near)
+        == "souhaite : travaux manuels, bricolage, jardinage, près de chez soi, cause Protection de la nature"
+    )
     far = reciprocal.wants(GARDENER, GARDEN, project, 12.0, history=0.2)
     assert far.value < near.value and not far.near
     nothing = Member(id="x", display_name="X.", skills="compta")

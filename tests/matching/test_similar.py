@@ -53,8 +53,16 @@ def test_duplicates_report_lists_the_pair_once(twins) -> None:
 
 def test_calibration_on_labelled_pairs(rec) -> None:
     pairs = [
-        {"a": "Jardin partagé de Sceaux. Un potager collectif.", "b": "Potager des voisins à Sceaux. Un jardin partagé.", "duplicate": True},
-        {"a": "Jardin partagé de Sceaux. Un potager collectif.", "b": "Repair café de Sceaux. Réparer les objets.", "duplicate": False},
+        {
+            "a": "Jardin partagé de Sceaux. Un potager collectif.",
+            "b": "Potager des voisins à Sceaux. Un jardin partagé.",
+            "duplicate": True,
+        },
+        {
+            "a": "Jardin partagé de Sceaux. Un potager collectif.",
+            "b": "Repair café de Sceaux. Réparer les objets.",
+            "duplicate": False,
+        },
     ]
     result = similar.calibrate(rec, pairs)
     assert result["pairs"] == 2 and result["duplicates"] == 1
