@@ -117,7 +117,7 @@ def _describe(exc: Exception) -> Unavailable | None:
 
 
 @contextmanager
-def _unavailable_as_domain_error() -> Iterator[None]:
+def unavailable_as_domain_error() -> Iterator[None]:
     """Database errors that say "not now" (unreachable, busy, full, read-only) become ``Unavailable``."""
     try:
         yield
@@ -166,7 +166,7 @@ class Store:
         self.url = url
         self.clock = clock or SystemClock()
         self.engine = make_engine(url)
-        with _unavailable_as_domain_error():  # unreachable, read-only: said in French, not a traceback
+        with unavailable_as_domain_error():  # unreachable, read-only: said in French, not a traceback
             Base.metadata.create_all(self.engine)
             self._upgrade()
             self.vectors = SqlVectorCache(self.engine)  # the vector cache of every encoder, shared by processes
@@ -214,7 +214,7 @@ class Store:
         """
         from matching.store import changelog
 
-        with _unavailable_as_domain_error(), Session(self.engine, expire_on_commit=False) as session:
+        with unavailable_as_domain_error(), Session(self.engine, expire_on_commit=False) as session:
             tx = Tx(session, self.clock)
             try:
                 yield tx
@@ -229,7 +229,7 @@ class Store:
 
     @contextmanager
     def read(self) -> Iterator[Tx]:
-        with _unavailable_as_domain_error(), Session(self.engine, expire_on_commit=False) as session:
+        with unavailable_as_domain_error(), Session(self.engine, expire_on_commit=False) as session:
             yield Tx(session, self.clock)
 
     def run(

@@ -46,9 +46,14 @@ class SqlVectorCache:
         vector_cache.create(engine, checkfirst=True)
 
     def get_many(self, model_id: str, hashes: Sequence[str], *, connection: Connection | None = None) -> dict[str, np.ndarray]:
+        """The vectors kept for these hashes. On a connection of its own (the read path looking up
+        a query or a quoted sentence), a database that says "not now" is ``Unavailable`` (503), as
+        in a unit of work of the store."""
+        from matching.store.core import unavailable_as_domain_error
+
         found: dict[str, np.ndarray] = {}
         unique = list(dict.fromkeys(hashes))
-        with nullcontext(connection) if connection is not None else self.engine.connect() as conn:
+        with unavailable_as_domain_error(), nullcontext(connection) if connection is not None else self.engine.connect() as conn:
             for start in range(0, len(unique), _CHUNK):
                 chunk = unique[start : start + _CHUNK]
                 rows = conn.execute(
@@ -76,7 +81,9 @@ class SqlVectorCache:
         if connection is not None:
             connection.execute(_insert_ignoring_duplicates(self.engine.dialect.name), rows)
             return
-        with self.engine.begin() as conn:
+        from matching.store.core import unavailable_as_domain_error
+
+        with unavailable_as_domain_error(), self.engine.begin() as conn:
             conn.execute(_insert_ignoring_duplicates(self.engine.dialect.name), rows)
 
     def discard(self, model_id: str | None, hashes: Iterable[str]) -> int:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import threading
 
 import pytest
 
@@ -154,7 +155,10 @@ def test_serving_a_key_that_acts_on_events_records_shown_in_one_statement(client
     statements: list[str] = []
 
     def count(conn, cursor, statement, parameters, context, executemany) -> None:
-        statements.append(statement)
+        # the requests' own statements: the follower of the change log (and the periodic chores
+        # it runs) reads the same engine from a thread of its own
+        if threading.current_thread().name != "maillage-follower":
+            statements.append(statement)
 
     url = "/territories/mini/needs/p1-n1/members"
     agent, holder = key_for("agent"), key_for("holder", "m7")

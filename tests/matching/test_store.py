@@ -232,3 +232,27 @@ def test_postgresql_keys_take_a_longer_subject_after_the_upgrade() -> None:
         s.dispose()
     finally:
         drop()
+
+
+def test_the_vector_cache_on_a_database_that_is_gone_says_unavailable(tmp_path) -> None:
+    """The read path looks up query and quoted-sentence vectors on a connection of its own: a
+    database it cannot reach is ``Unavailable`` (the API's 503), not a raw driver error (a 500)."""
+    import shutil
+
+    import numpy as np
+
+    from matching.errors import Unavailable
+    from matching.store.core import make_engine
+    from matching.store.vectors import SqlVectorCache
+
+    where = tmp_path / "gone"
+    where.mkdir()
+    cache = SqlVectorCache(make_engine(f"sqlite:///{where / 'v.sqlite'}"))
+    cache.put_many("m", {"h": np.ones(3, dtype=np.float32)})
+    assert set(cache.get_many("m", ["h"])) == {"h"}
+    cache.engine.dispose()
+    shutil.rmtree(where)
+    with pytest.raises(Unavailable):
+        cache.get_many("m", ["h"])
+    with pytest.raises(Unavailable):
+        cache.put_many("m", {"k": np.ones(3, dtype=np.float32)})
