@@ -88,9 +88,11 @@ class SqlVectorCache:
 
     def discard(self, model_id: str | None, hashes: Iterable[str]) -> int:
         """Forget vectors of these texts (for one model, or all models if None)."""
+        from matching.store.core import unavailable_as_domain_error
+
         hashes = list(hashes)
         removed = 0
-        with self.engine.begin() as conn:
+        with unavailable_as_domain_error(), self.engine.begin() as conn:
             for start in range(0, len(hashes), _CHUNK):
                 stmt = delete(vector_cache).where(vector_cache.c.text_hash.in_(hashes[start : start + _CHUNK]))
                 if model_id is not None:
@@ -101,8 +103,10 @@ class SqlVectorCache:
     def count(self, model_id: str | None = None) -> int:
         from sqlalchemy import func
 
+        from matching.store.core import unavailable_as_domain_error
+
         stmt = select(func.count()).select_from(vector_cache)
         if model_id is not None:
             stmt = stmt.where(vector_cache.c.model_id == model_id)
-        with self.engine.connect() as conn:
+        with unavailable_as_domain_error(), self.engine.connect() as conn:
             return int(conn.execute(stmt).scalar_one())
