@@ -10,6 +10,7 @@ import numpy as np
 from sqlalchemy import Column, Integer, LargeBinary, String, Table, delete, insert, select
 from sqlalchemy.engine import Connection, Engine
 
+from matching.store.failures import unavailable_as_domain_error
 from matching.store.schema import Base
 
 vector_cache = Table(
@@ -49,8 +50,6 @@ class SqlVectorCache:
         """The vectors kept for these hashes. On a connection of its own (the read path looking up
         a query or a quoted sentence), a database that says "not now" is ``Unavailable`` (503), as
         in a unit of work of the store."""
-        from matching.store.core import unavailable_as_domain_error
-
         found: dict[str, np.ndarray] = {}
         unique = list(dict.fromkeys(hashes))
         with unavailable_as_domain_error(), nullcontext(connection) if connection is not None else self.engine.connect() as conn:
@@ -81,15 +80,11 @@ class SqlVectorCache:
         if connection is not None:
             connection.execute(_insert_ignoring_duplicates(self.engine.dialect.name), rows)
             return
-        from matching.store.core import unavailable_as_domain_error
-
         with unavailable_as_domain_error(), self.engine.begin() as conn:
             conn.execute(_insert_ignoring_duplicates(self.engine.dialect.name), rows)
 
     def discard(self, model_id: str | None, hashes: Iterable[str]) -> int:
         """Forget vectors of these texts (for one model, or all models if None)."""
-        from matching.store.core import unavailable_as_domain_error
-
         hashes = list(hashes)
         removed = 0
         with unavailable_as_domain_error(), self.engine.begin() as conn:
@@ -102,8 +97,6 @@ class SqlVectorCache:
 
     def count(self, model_id: str | None = None) -> int:
         from sqlalchemy import func
-
-        from matching.store.core import unavailable_as_domain_error
 
         stmt = select(func.count()).select_from(vector_cache)
         if model_id is not None:
