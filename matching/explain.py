@@ -54,17 +54,18 @@ def _not_quoted() -> re.Pattern[str]:
     return re.compile("|".join(f"(?:{p})" for p in policy()["not_quoted"]["patterns"]), re.IGNORECASE)
 
 
-def quotable(text: str) -> list[str]:
+@lru_cache(maxsize=50_000)  # the read path quotes the same profiles and calls again and again
+def quotable(text: str) -> tuple[str, ...]:
     """The sentences of a text a quote may show: not those about time, availability or place
     (``not_quoted`` in ``data/text/reasons.json``), unless there is nothing else."""
     parts = textlib.sentences(text) or [text]
-    return [s for s in parts if not _not_quoted().search(s)] or parts
+    return tuple(s for s in parts if not _not_quoted().search(s)) or tuple(parts)
 
 
 def best_sentence_pair(indexes: IndexSet, request: str, candidate: str) -> tuple[str, str, float]:
     """(the candidate's sentence, the request's sentence) closest in meaning, and their cosine."""
     asked, offered = quotable(request), quotable(candidate)
-    vectors = indexes.query_vectors(asked + offered)
+    vectors = indexes.query_vectors([*asked, *offered])
     sims = vectors[: len(asked)] @ vectors[len(asked) :].T
     i, j = np.unravel_index(int(np.argmax(sims)), sims.shape)
     return offered[j], asked[i], float(sims[i, j])
