@@ -34,7 +34,6 @@ import hashlib
 import json
 import math
 import os
-import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -42,6 +41,7 @@ from typing import Any
 
 import numpy as np
 
+from embeddings import npzfile
 from embeddings.filters import PerFilter, is_shared
 
 FORMAT_VERSION = 2
@@ -418,26 +418,10 @@ class VectorIndex:
     def write(
         path: str | Path, meta: dict[str, Any], blob: np.ndarray, ids: np.ndarray, *, arrays: dict[str, np.ndarray] | None = None
     ) -> None:
-        """Write a serialised index to one file, atomically. The temporary file is
-        ``<name>.<process id>.<random>.tmp``: a later process can tell one left by a process
-        killed while saving (``IndexSet.remove_temporary_files``)."""
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f"{path.name}.{os.getpid()}.", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                np.savez(fh, meta=np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8), index=blob, ids=ids, **(arrays or {}))
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        """Write a serialised index to one file, atomically (``embeddings.npzfile``)."""
+        npzfile.write_atomic(path, meta, index=blob, ids=ids, **(arrays or {}))
 
-    @staticmethod
-    def read_metadata(path: str | Path) -> dict[str, Any]:
-        with np.load(path) as data:
-            return json.loads(data["meta"].tobytes().decode())
+    read_metadata = staticmethod(npzfile.read_metadata)
 
     @staticmethod
     def read_arrays(path: str | Path, names: Iterable[str]) -> dict[str, np.ndarray]:

@@ -24,8 +24,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
-import tempfile
 import threading
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -33,6 +31,7 @@ from typing import Any
 
 import numpy as np
 
+from embeddings import npzfile
 from embeddings.filters import PerFilter, is_shared
 from embeddings.index import Hit
 
@@ -212,30 +211,16 @@ class LexicalIndex:
             order, lengths, flat = self._docs.live()
             vocab = sorted(self._docs.vocab, key=self._docs.vocab.__getitem__)
         meta = {"k1": self.k1, "b": self.b, "count": len(order)} | (extra or {})
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f"{path.name}.{os.getpid()}.", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                np.savez(
-                    fh,
-                    meta=np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8),
-                    vocab=np.frombuffer("\n".join(vocab).encode("utf-8"), dtype=np.uint8),
-                    ids=order,
-                    lengths=lengths.astype(np.int32),
-                    tokens=flat,
-                )
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        npzfile.write_atomic(
+            path,
+            meta,
+            vocab=np.frombuffer("\n".join(vocab).encode("utf-8"), dtype=np.uint8),
+            ids=order,
+            lengths=lengths.astype(np.int32),
+            tokens=flat,
+        )
 
-    @staticmethod
-    def read_metadata(path: str | Path) -> dict[str, Any]:
-        with np.load(path) as data:
-            return json.loads(data["meta"].tobytes().decode())
+    read_metadata = staticmethod(npzfile.read_metadata)
 
     @classmethod
     def load(cls, path: str | Path, analyzer: Callable[[str], list[str]]) -> LexicalIndex:
