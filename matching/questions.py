@@ -600,13 +600,14 @@ def _examples_component(ctx: Context, weights_key: str, queries_: list[str], poo
 def _offering_matches(next_stage: bool) -> Callable[[Context, Project, list[Hit]], list[Match]]:
     def matches(ctx: Context, project: Project, hits: list[Hit]) -> list[Match]:
         catalogue, out = ctx.model.catalogue(ctx.tx), []
+        examples = _closest_examples(ctx, hits)
         for h in hits:
             offering, partner_id, partner_name = catalogue.offerings[h.pk]
             breakdown = h.breakdown
             reasons = scoring.offering_reasons(offering, partner_name, project, breakdown)
             if next_stage:
                 reasons[1:2] = [f"étape suivante : {project.stage.next().label}"]  # type: ignore[union-attr]
-            close = _offering_closeness(ctx, h, project.text(), offering.full_text())
+            close = _offering_closeness(ctx, h, examples.get(h.pk), project.text(), offering.full_text())
             reasons[2:2] = [close] if close else []
             out.append(
                 Match(
@@ -624,17 +625,28 @@ def _offering_matches(next_stage: bool) -> Callable[[Context, Project, list[Hit]
     return matches
 
 
-def _offering_closeness(ctx: Context, hit: Hit, request: str, offering_text: str) -> str | None:
-    """The partner's typical request closest to the asker's, else the offering's sentence closest
-    to theirs; nothing below the threshold of ``matching.explain``."""
+def _closest_examples(ctx: Context, hits: list[Hit]) -> dict[int, str | None]:
+    """Each returned offering's example closest to its probe's query sentences (one product per
+    probe for all the offerings returned, not one per offering)."""
+    out: dict[int, str | None] = {}
+    by_probe: dict[int, list[Hit]] = {}
+    for h in hits:
+        if "examples" in h.breakdown:
+            by_probe.setdefault(id(h.scored.probe), []).append(h)
+    for group in by_probe.values():
+        probe = group[0].scored.probe
+        _, _, which = best_examples(ctx, probe.queries or _example_queries(probe.text), np.array([h.pk for h in group]))
+        out.update(zip((h.pk for h in group), which, strict=True))
+    return out
+
+
+def _offering_closeness(ctx: Context, hit: Hit, example: str | None, request: str, offering_text: str) -> str | None:
+    """The partner's typical request closest to the asker's (``example``, from
+    ``_closest_examples``), else the offering's sentence closest to theirs; nothing below the
+    thresholds of ``matching.explain``."""
     breakdown = hit.breakdown
-    probe = hit.scored.probe
-    if "examples" in breakdown:
-        _, _, which = best_examples(ctx, probe.queries or _example_queries(probe.text), np.array([hit.pk]))
-        reason = explain.example_reason(which[0], breakdown["examples"])
-        if reason:
-            return reason
-    return explain.semantic_reason(ctx.indexes, request, offering_text, breakdown.get("semantic"))
+    reason = explain.example_reason(example, breakdown.get("examples"))
+    return reason or explain.semantic_reason(ctx.indexes, request, offering_text, breakdown.get("semantic"))
 
 
 def _offerings_now(ctx: Context, project: Project) -> list[Probe]:
@@ -773,12 +785,13 @@ def _text_rank(ctx: Context, pks: np.ndarray) -> np.ndarray:
 def _text_matches(ctx: Context, text: str, hits: list[Hit]) -> list[Match]:
     kind = TARGET_KINDS[ctx.ask.target or ""]
     labels = queries.labels(ctx.tx, kind=kind, pks=[h.pk for h in hits])
+    examples = _closest_examples(ctx, hits) if kind == "offering" else {}
     out = []
     for h in hits:
         ext_id, label, parent_id, candidate_text = labels[h.pk]
         words = textlib.shared_words(text, candidate_text)
         close = (
-            _offering_closeness(ctx, h, text, candidate_text)
+            _offering_closeness(ctx, h, examples.get(h.pk), text, candidate_text)
             if kind == "offering"
             else explain.semantic_reason(ctx.indexes, text, candidate_text, h.breakdown.get("semantic"))
         )
