@@ -30,10 +30,9 @@ from pydantic import ValidationError
 
 from matching.domain import ID_PATTERN, OFFERING_KIND_LABELS, STAGE_LABELS
 from matching.messages import message
-from matching.settings import PACKAGE_DATA
+from matching.settings import package_json
 
 FORMS_FILE = Path(__file__).parent / "forms.json"
-TASK_KINDS_FILE = PACKAGE_DATA / "task_kinds.json"
 MAX_LIST = 50
 
 
@@ -50,8 +49,7 @@ class Field:
 @cache
 def task_kinds() -> tuple[tuple[str, str], ...]:
     """``(id, label)`` of the kinds of task a member may prefer (``data/task_kinds.json``)."""
-    data = json.loads(TASK_KINDS_FILE.read_text(encoding="utf-8"))
-    return tuple((k["id"], k["label"]) for k in data["kinds"])
+    return tuple((k["id"], k["label"]) for k in package_json("task_kinds.json")["kinds"])
 
 
 def _options(source: str | None) -> tuple[tuple[str, str], ...]:

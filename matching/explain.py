@@ -20,7 +20,6 @@ Example:
 
 from __future__ import annotations
 
-import json
 import re
 from functools import lru_cache
 from typing import Any
@@ -29,12 +28,12 @@ import numpy as np
 
 from embeddings.indexset import IndexSet
 from matching import text as textlib
-from matching.settings import PACKAGE_DATA
+from matching.settings import package_json
 
 
-@lru_cache(maxsize=1)
 def policy() -> dict[str, Any]:
-    return json.loads((PACKAGE_DATA / "text" / "reasons.json").read_text(encoding="utf-8"))
+    """``data/text/reasons.json``: the thresholds of the reasons and what is never quoted."""
+    return package_json("text/reasons.json")
 
 
 def is_close(value: float | None) -> bool:

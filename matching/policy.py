@@ -25,11 +25,9 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import re
 from collections import Counter
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -37,7 +35,7 @@ import numpy as np
 from matching import explain, fusion, overview
 from matching.domain import PolicyAxis, Stage
 from matching.errors import InvalidRequest
-from matching.settings import PACKAGE_DATA
+from matching.settings import package_json
 from matching.store import queries
 
 if TYPE_CHECKING:
@@ -58,10 +56,9 @@ CSV_COLUMNS = (
 )
 
 
-@lru_cache(maxsize=1)
 def settings() -> dict[str, Any]:
     """``data/policy.json``: the threshold from which a project serves an axis, and its source."""
-    return json.loads((PACKAGE_DATA / "policy.json").read_text(encoding="utf-8"))
+    return package_json("policy.json")
 
 
 def serves_min() -> float:

@@ -28,7 +28,6 @@ Example:
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 from functools import lru_cache
@@ -37,7 +36,7 @@ from typing import Any
 import numpy as np
 
 from matching.domain import Member, Need
-from matching.settings import PACKAGE_DATA
+from matching.settings import package_json
 from matching.text import strip_accents
 
 
@@ -49,9 +48,8 @@ YES = frozenset({"interested", "accepted"})
 NO = frozenset({"not_interested", "declined"})
 
 
-@lru_cache(maxsize=1)
 def _kinds() -> list[dict[str, Any]]:
-    return json.loads((PACKAGE_DATA / "task_kinds.json").read_text(encoding="utf-8"))["kinds"]
+    return package_json("task_kinds.json")["kinds"]
 
 
 @lru_cache(maxsize=1)

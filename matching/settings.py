@@ -30,8 +30,10 @@ Two instances with different data dirs (and URLs) never touch each other's files
 
 from __future__ import annotations
 
+import json
+from functools import cache
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -39,6 +41,12 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from embeddings.index import IndexPolicy
 
 PACKAGE_DATA = Path(__file__).resolve().parent.parent / "data"
+
+
+@cache
+def package_json(name: str) -> Any:
+    """A JSON file of the package's data (``data/<name>``), read once per process; shared: read-only."""
+    return json.loads((PACKAGE_DATA / name).read_text(encoding="utf-8"))
 
 
 class Settings(BaseSettings):

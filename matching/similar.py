@@ -22,9 +22,7 @@ Example:
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -32,17 +30,16 @@ import numpy as np
 from matching import explain, fusion
 from matching.domain import Stage
 from matching.errors import InvalidRequest
-from matching.settings import PACKAGE_DATA
+from matching.settings import package_json
 from matching.store import queries
 
 if TYPE_CHECKING:
     from matching.recommender import Recommender
 
 
-@lru_cache(maxsize=1)
 def settings() -> dict[str, Any]:
     """``data/similar.json``: the thresholds and how they were calibrated."""
-    return json.loads((PACKAGE_DATA / "similar.json").read_text(encoding="utf-8"))
+    return package_json("similar.json")
 
 
 def similar_min() -> float:
